@@ -1,0 +1,47 @@
+# The README's commands. Set-up (virtualenv, pip, npm, Maven) happens inside them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JAR := connectors/target/connect-metrics-connectors.jar
+DURATION ?= 0
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup prerequisites connectors lint clean
+
+demo: setup
+	$(PY) -m jobs.cli demo --duration $(DURATION)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check jobs connectors simulator tests
+
+setup: prerequisites $(VENV)/.installed node_modules/.installed $(JAR)
+
+prerequisites:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] in ((3, 11), (3, 12)) else "Python 3.11 or 3.12 is needed; found " + sys.version.split()[0] + ". Install python3.11, or run make PYTHON=/path/to/python3.11")'
+	@$(PYTHON) -m jobs.prerequisites
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@echo "setup: Python virtualenv and dependencies (about a minute the first time)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "setup: kinesis-mock from npm"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+connectors: $(JAR)
+
+$(JAR): connectors/pom.xml $(shell find connectors/src -type f 2>/dev/null)
+	@echo "setup: building the Kinesis connector jar with Maven"
+	mvn --batch-mode --quiet --no-transfer-progress -f connectors/pom.xml package
+	@test -f $@
+
+clean:
+	-$(PY) -m jobs.cli dev down 2>/dev/null
+	rm -rf $(VENV) node_modules connectors/target .local

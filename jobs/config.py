@@ -1,0 +1,142 @@
+"""The job's one configuration object.
+
+On Amazon Managed Service for Apache Flink the application's property groups arrive in
+`/etc/flink/application_properties.json`; elsewhere the same file format is read from a local
+path. Every setting has a default that works against the local emulators, so an empty file (or
+no file) is a valid configuration for `connect-metrics run`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration value or file that cannot be used; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class KinesisSettings:
+    region: str = "us-east-1"
+    endpoint: str = "http://127.0.0.1:4568"
+    agent_stream: str = "agent-events"
+    contact_stream: str = "contact-events"
+    initial_position: str = "TRIM_HORIZON"
+    poll_interval_ms: int = 250
+    shard_discovery_interval_ms: int = 10_000
+
+
+@dataclass(frozen=True)
+class TimestreamSettings:
+    region: str = "us-east-1"
+    endpoint: str = "http://127.0.0.1:4570"
+    database: str = "connect_metrics"
+    batch_size: int = 100
+    flush_interval_ms: int = 1_000
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    sql_dir: str = str(PROJECT_ROOT / "sql")
+    parallelism: int = 1
+    checkpoint_interval_ms: int = 10_000
+    interval_minutes: int = 1
+    idle_timeout_ms: int = 5_000
+    dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
+
+
+@dataclass(frozen=True)
+class Config:
+    kinesis: KinesisSettings = field(default_factory=KinesisSettings)
+    timestream: TimestreamSettings = field(default_factory=TimestreamSettings)
+    job: JobSettings = field(default_factory=JobSettings)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Config":
+        """Read property groups from `path`, else from MSF's file when it exists, else defaults."""
+        if path is None:
+            if not MSF_PROPERTIES_PATH.exists():
+                return cls()
+            path = MSF_PROPERTIES_PATH
+        try:
+            groups = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such file; pass an existing application_properties.json")
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+        return cls.from_property_groups(groups, source=str(path))
+
+    @classmethod
+    def from_property_groups(cls, groups: object, source: str = "property groups") -> "Config":
+        """Build from MSF's `[{"PropertyGroupId": ..., "PropertyMap": {...}}]` shape."""
+        if not isinstance(groups, list):
+            raise ConfigError(f"{source}: expected a JSON list of property groups")
+        sections = {f.name: f.type for f in dataclasses.fields(cls)}
+        values: dict[str, object] = {}
+        for group in groups:
+            if not isinstance(group, dict) or "PropertyGroupId" not in group:
+                raise ConfigError(f"{source}: each group needs PropertyGroupId and PropertyMap")
+            group_id = str(group["PropertyGroupId"])
+            section = _section_name(group_id)
+            if section not in sections:
+                known = ", ".join(_group_id(name) for name in sections)
+                raise ConfigError(f"{source}: unknown property group {group_id!r}; known: {known}")
+            settings_type = _resolve(cls, section)
+            values[section] = _build_section(settings_type, group_id, group.get("PropertyMap") or {}, source)
+        return cls(**values)
+
+
+def _group_id(section: str) -> str:
+    return section.capitalize()
+
+
+def _section_name(group_id: str) -> str:
+    return group_id.strip().lower()
+
+
+def _property_key(field_name: str) -> str:
+    return field_name.replace("_", ".")
+
+
+def _resolve(owner: type, name: str) -> type:
+    return typing.get_type_hints(owner)[name]
+
+
+def _build_section(settings_type: type, group_id: str, properties: dict, source: str) -> object:
+    hints = typing.get_type_hints(settings_type)
+    by_key = {_property_key(f.name): f.name for f in dataclasses.fields(settings_type)}
+    kwargs: dict[str, object] = {}
+    for key, raw in properties.items():
+        name = by_key.get(str(key).strip().lower())
+        if name is None:
+            known = ", ".join(sorted(by_key))
+            raise ConfigError(f"{source}: group {group_id}: unknown property {key!r}; known: {known}")
+        kwargs[name] = _convert(raw, hints[name], f"{source}: group {group_id}: {key}")
+    return settings_type(**kwargs)
+
+
+def _convert(raw: object, target: type, where: str) -> object:
+    if isinstance(target, types.UnionType):
+        target = next(t for t in typing.get_args(target) if t is not type(None))
+    if target is int:
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"{where}: {raw!r} is not a whole number") from None
+        if value < 0:
+            raise ConfigError(f"{where}: {value} must not be negative")
+        return value
+    if target is bool:
+        text = str(raw).strip().lower()
+        if text not in ("true", "false"):
+            raise ConfigError(f"{where}: {raw!r} must be true or false")
+        return text == "true"
+    return str(raw).strip()

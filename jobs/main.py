@@ -1,0 +1,72 @@
+"""Starts the job: environment, sources, the graph from `jobs.pipeline`, then execute."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pyflink.common import Configuration, WatermarkStrategy
+from pyflink.datastream import StreamExecutionEnvironment
+
+from connectors.kinesis_source import RAW_RECORD_TYPE, kinesis_source
+from jobs.config import PROJECT_ROOT, Config
+from jobs.pipeline import build_job
+
+CONNECTOR_JAR = PROJECT_ROOT / "connectors" / "target" / "connect-metrics-connectors.jar"
+JOB_NAME = "connect-metrics"
+LOG = logging.getLogger(__name__)
+
+
+def is_loopback(endpoint: str) -> bool:
+    host = urlparse(endpoint).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def use_local_credentials(config: Config) -> None:
+    """The emulators accept any key; give the AWS default chain one when only they are used."""
+    if is_loopback(config.kinesis.endpoint) and is_loopback(config.timestream.endpoint):
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+        os.environ.setdefault("AWS_REGION", config.kinesis.region)
+
+
+def local_environment(config: Config, jar: Path = CONNECTOR_JAR) -> StreamExecutionEnvironment:
+    """A MiniCluster environment whose Python workers use this interpreter."""
+    flink_config = Configuration()
+    flink_config.set_string("pipeline.jars", jar.resolve().as_uri())
+    flink_config.set_string("python.executable", sys.executable)
+    flink_config.set_string("python.client.executable", sys.executable)
+    env = StreamExecutionEnvironment.get_execution_environment(flink_config)
+    env.set_parallelism(config.job.parallelism)
+    if config.job.checkpoint_interval_ms:
+        env.enable_checkpointing(config.job.checkpoint_interval_ms)
+    return env
+
+
+def add_kinesis_sources(env: StreamExecutionEnvironment, config: Config) -> list:
+    settings = config.kinesis
+    return [
+        env.from_source(
+            kinesis_source(
+                stream,
+                region=settings.region,
+                endpoint=settings.endpoint,
+                initial_position=settings.initial_position,
+                poll_interval_ms=settings.poll_interval_ms,
+                shard_discovery_interval_ms=settings.shard_discovery_interval_ms,
+            ),
+            WatermarkStrategy.no_watermarks(),
+            f"kinesis {stream}",
+            type_info=RAW_RECORD_TYPE,
+        )
+        for stream in (settings.agent_stream, settings.contact_stream)
+    ]
+
+
+def run(config: Config, env: StreamExecutionEnvironment) -> None:
+    build_job(env, config, add_kinesis_sources(env, config))
+    LOG.info("starting %s", JOB_NAME)
+    env.execute(JOB_NAME)

@@ -1,0 +1,52 @@
+import json
+
+import pytest
+
+from jobs.config import Config, ConfigError
+
+
+def test_defaults_target_the_local_emulators():
+    config = Config()
+    assert config.kinesis.endpoint == "http://127.0.0.1:4568"
+    assert config.timestream.endpoint == "http://127.0.0.1:4570"
+    assert config.kinesis.agent_stream == "agent-events"
+    assert config.timestream.batch_size == 100
+
+
+def test_property_groups_override_defaults(tmp_path):
+    path = tmp_path / "application_properties.json"
+    path.write_text(json.dumps([
+        {"PropertyGroupId": "Kinesis", "PropertyMap": {"agent.stream": "agents", "endpoint": ""}},
+        {"PropertyGroupId": "Job", "PropertyMap": {"parallelism": "2"}},
+    ]))
+    config = Config.load(path)
+    assert config.kinesis.agent_stream == "agents"
+    assert config.kinesis.endpoint == ""
+    assert config.kinesis.contact_stream == "contact-events"
+    assert config.job.parallelism == 2
+
+
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        ({"Kinesis": {}}, "expected a JSON list"),
+        ([{"PropertyGroupId": "Kinesys", "PropertyMap": {}}], "unknown property group 'Kinesys'"),
+        ([{"PropertyGroupId": "Job", "PropertyMap": {"paralelism": "2"}}],
+         "group Job: unknown property 'paralelism'"),
+        ([{"PropertyGroupId": "Job", "PropertyMap": {"parallelism": "two"}}],
+         "group Job: parallelism: 'two' is not a whole number"),
+        ([{"PropertyMap": {}}], "PropertyGroupId"),
+    ],
+)
+def test_bad_properties_name_the_group_key_and_fix(groups, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.from_property_groups(groups)
+
+
+def test_missing_or_broken_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        Config.load(tmp_path / "absent.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text("[\n{")
+    with pytest.raises(ConfigError, match=r"broken.json:2: not valid JSON"):
+        Config.load(broken)

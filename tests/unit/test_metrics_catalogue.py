@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+
+from jobs.metrics import MetricFileError, load_catalogue, parse_metric_file
+
+PROJECT_SQL = Path(__file__).resolve().parents[2] / "sql"
+GOOD = """-- A comment that explains the metric.
+-- dimensions: instance_id, queue_id
+-- time: window_start
+-- measure_name: queue_interval
+SELECT instance_id, queue_id, window_start, COUNT(*) AS contacts_queued
+FROM t GROUP BY instance_id, queue_id, window_start;
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_header_maps_the_file_to_a_table(tmp_path):
+    metric = parse_metric_file(write(tmp_path, "queue_interval.sql", GOOD))
+    assert metric.table == "queue_interval"
+    assert metric.dimensions == ("instance_id", "queue_id")
+    assert metric.time_column == "window_start"
+    assert metric.measure_name == "queue_interval"
+    assert metric.query_line == 5
+    assert metric.query.startswith("SELECT") and not metric.query.endswith(";")
+
+
+@pytest.mark.parametrize(
+    "text, where, reason",
+    [
+        (GOOD.replace("-- time: window_start\n", ""), ":1:", "lacks '-- time"),
+        (GOOD.replace("-- measure_name", "-- measure"), ":4:", "unknown header key 'measure'"),
+        (GOOD.replace("instance_id, queue_id\n", "\n"), ":2:", "at least one dimension"),
+        (GOOD.replace("queue_id\n", "queue_id, instance_id\n"), ":2:", "listed twice"),
+        (GOOD.replace("-- time: window_start", "-- time: queue_id"), ":3:", "also be a dimension"),
+        (GOOD.replace("-- time: window_start", "-- time: window start"), ":3:", "not a column"),
+        (GOOD.split("SELECT")[0], ":4:", "no SQL query"),
+        (GOOD.replace("FROM t", "FROM t; SELECT 1 FROM t"), ":5:", "one query per file"),
+    ],
+)
+def test_a_bad_header_names_file_line_and_reason(tmp_path, text, where, reason):
+    path = write(tmp_path, "queue_interval.sql", text)
+    with pytest.raises(MetricFileError) as err:
+        parse_metric_file(path)
+    assert str(err.value).startswith(f"{path}{where}")
+    assert reason in str(err.value)
+
+
+def test_file_name_must_be_a_valid_table_name(tmp_path):
+    with pytest.raises(MetricFileError, match="not a valid Timestream table name"):
+        parse_metric_file(write(tmp_path, "q$.sql", GOOD))
+
+
+def test_header_columns_are_checked_against_the_query_result(tmp_path):
+    metric = parse_metric_file(write(tmp_path, "queue_interval.sql", GOOD))
+    metric.check_columns(["instance_id", "queue_id", "window_start", "contacts_queued"])
+    with pytest.raises(MetricFileError, match=r"queue_interval.sql:1: .*queue_id"):
+        metric.check_columns(["instance_id", "window_start", "contacts_queued"])
+    with pytest.raises(MetricFileError, match="no measure column"):
+        metric.check_columns(["instance_id", "queue_id", "window_start"])
+
+
+def test_catalogue_is_every_sql_file_in_name_order(tmp_path):
+    write(tmp_path, "b_table.sql", GOOD)
+    write(tmp_path, "a_table.sql", GOOD)
+    write(tmp_path, "notes.txt", "not a metric")
+    assert [m.table for m in load_catalogue(tmp_path)] == ["a_table", "b_table"]
+
+
+def test_empty_or_missing_directory_is_an_error(tmp_path):
+    with pytest.raises(MetricFileError, match="no .sql files"):
+        load_catalogue(tmp_path)
+    with pytest.raises(MetricFileError, match="no such directory"):
+        load_catalogue(tmp_path / "missing")
+
+
+def test_the_shipped_catalogue_loads():
+    tables = {m.table for m in load_catalogue(PROJECT_SQL)}
+    assert {"queue_interval", "instance_interval"} <= tables

@@ -20,7 +20,7 @@ from jobs.config import TimestreamSettings
 
 
 class TimestreamSinkFunction(KeyedProcessFunction):
-    """Input: (table, record JSON) keyed by table. Output: nothing downstream needs."""
+    """Input: (table, record JSON) keyed by table. Output: `table:count` after each write."""
 
     def __init__(self, settings: TimestreamSettings):
         self._settings = settings
@@ -48,7 +48,7 @@ class TimestreamSinkFunction(KeyedProcessFunction):
         count = (self._count.value() or 0) + 1
         self._count.update(count)
         if count >= self._settings.batch_size:
-            self._flush(value[0], ctx)
+            yield from self._flush(value[0], ctx)
         elif self._timer.value() is None:
             due = ctx.timer_service().current_processing_time() + self._settings.flush_interval_ms
             ctx.timer_service().register_processing_time_timer(due)
@@ -56,15 +56,16 @@ class TimestreamSinkFunction(KeyedProcessFunction):
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         self._timer.clear()
-        self._flush(ctx.get_current_key(), ctx)
+        yield from self._flush(ctx.get_current_key(), ctx)
 
-    def _flush(self, table: str, ctx) -> None:
+    def _flush(self, table: str, ctx):
         records = [orjson.loads(r) for r in self._pending.get() or []]
         if records:
             started = time.monotonic()
             self._batches.inc(self._writer.write(table, records))
             self._latency_ms = int((time.monotonic() - started) * 1000)
             self._written.inc(len(records))
+            yield f"{table}:{len(records)}"
         self._pending.clear()
         self._count.clear()
         due = self._timer.value()

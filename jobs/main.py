@@ -31,6 +31,7 @@ def use_local_credentials(config: Config) -> None:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
         os.environ.setdefault("AWS_REGION", config.kinesis.region)
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 
 def local_environment(config: Config, jar: Path = CONNECTOR_JAR) -> StreamExecutionEnvironment:
@@ -39,6 +40,10 @@ def local_environment(config: Config, jar: Path = CONNECTOR_JAR) -> StreamExecut
     flink_config.set_string("pipeline.jars", jar.resolve().as_uri())
     flink_config.set_string("python.executable", sys.executable)
     flink_config.set_string("python.client.executable", sys.executable)
+    # A local run that keeps failing should stop and say why, not restart forever.
+    flink_config.set_string("restart-strategy.type", "fixed-delay")
+    flink_config.set_string("restart-strategy.fixed-delay.attempts", "3")
+    flink_config.set_string("restart-strategy.fixed-delay.delay", "2 s")
     env = StreamExecutionEnvironment.get_execution_environment(flink_config)
     env.set_parallelism(config.job.parallelism)
     if config.job.checkpoint_interval_ms:

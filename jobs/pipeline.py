@@ -117,9 +117,10 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         ("agent_events", parsed.get_side_output(AGENT_EVENTS)),
     ):
         timed = stream.assign_timestamps_and_watermarks(
+            # with_idleness builds a new strategy without the Python assigner: it goes last.
             WatermarkStrategy.for_bounded_out_of_orderness(lateness)
-            .with_timestamp_assigner(EventTime())
             .with_idleness(idleness)
+            .with_timestamp_assigner(EventTime())
         )
         table = t_env.from_data_stream(
             timed,
@@ -150,7 +151,7 @@ def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable) -> DataS
         table = t_env.sql_query(metric.query)
     except Py4JJavaError as err:
         raise MetricFileError(_sql_error(metric, err)) from None
-    columns = table.get_schema().get_field_names()
+    columns = [str(name) for name in table.get_resolved_schema().get_column_names()]
     metric.check_columns(columns)
     return (
         t_env.to_data_stream(table)

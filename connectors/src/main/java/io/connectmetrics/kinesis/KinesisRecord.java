@@ -1,0 +1,10 @@
+package io.connectmetrics.kinesis;
+
+/**
+ * One record as returned by GetRecords.
+ *
+ * @param sequenceNumber the record's sequence number within its shard
+ * @param approximateArrivalMillis epoch millis of ApproximateArrivalTimestamp, or null if absent
+ * @param data the record's bytes, exactly as written by the producer
+ */
+public record KinesisRecord(String sequenceNumber, Long approximateArrivalMillis, byte[] data) {}

@@ -1,0 +1,66 @@
+"""Shared set-up for the end-to-end tests: ports nobody uses and a running local stack."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+from dataclasses import replace
+
+import pytest
+
+from jobs.config import Config, JobSettings, KinesisSettings, TimestreamSettings
+from jobs.local_stack import StackSettings, down, up
+from jobs.metrics import load_catalogue
+from jobs.prerequisites import require_connector_jar
+from jobs.main import CONNECTOR_JAR
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel just handed out, so a test never meets a developer's own stack."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+@pytest.fixture
+def job_config(tmp_path):
+    """A configuration on free ports, and the application_properties.json that says it."""
+    kinesis, timestream = free_ports(2)
+    config = Config(
+        kinesis=KinesisSettings(endpoint=f"http://127.0.0.1:{kinesis}", poll_interval_ms=100),
+        timestream=TimestreamSettings(endpoint=f"http://127.0.0.1:{timestream}"),
+        job=JobSettings(dead_letter=f"jsonl:{tmp_path / 'dead-letters.jsonl'}",
+                        checkpoint_interval_ms=2_000),
+    )
+    groups = [
+        {"PropertyGroupId": "Kinesis", "PropertyMap": {
+            "endpoint": config.kinesis.endpoint, "poll.interval.ms": "100"}},
+        {"PropertyGroupId": "Timestream", "PropertyMap": {"endpoint": config.timestream.endpoint}},
+        {"PropertyGroupId": "Job", "PropertyMap": {
+            "dead.letter": config.job.dead_letter, "checkpoint.interval.ms": "2000"}},
+    ]
+    path = tmp_path / "application_properties.json"
+    path.write_text(json.dumps(groups, indent=2))
+    assert Config.load(path) == config
+    return config, path
+
+
+@pytest.fixture
+def local_stack(job_config, tmp_path):
+    """kinesis-mock and moto on the job configuration's ports, stopped afterwards."""
+    require_connector_jar(CONNECTOR_JAR)
+    config, _ = job_config
+    tables = [m.table for m in load_catalogue(config.job.sql_dir)]
+    (tls_port,) = free_ports(1)
+    settings = replace(
+        StackSettings.from_config(config, tables, state_dir=tmp_path / "stack"),
+        kinesis_tls_port=tls_port,
+    )
+    try:
+        up(settings)
+        yield settings
+    finally:
+        down(settings)

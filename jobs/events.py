@@ -50,6 +50,12 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class ContactEvent:
+    """One Amazon Connect contact event (EventBridge `detail`), normalised.
+
+    Times are epoch milliseconds (None when absent or Connect's 'not set' value); durations are
+    whole seconds as Connect gives them. Ids are the last part of their ARN.
+    """
+
     event_id: str
     event_type: str
     event_time: int
@@ -58,10 +64,102 @@ class ContactEvent:
     channel: str | None
     initiation_method: str | None
     queue_id: str | None
+    initial_contact_id: str | None = None
+    previous_contact_id: str | None = None
+    related_contact_id: str | None = None
+    queue_arn: str | None = None
+    queue_type: str | None = None
+    enqueue_time: int | None = None
+    agent_id: str | None = None
+    agent_arn: str | None = None
+    connected_to_agent_time: int | None = None
+    acw_start_time: int | None = None
+    acw_end_time: int | None = None
+    acw_duration_s: int | None = None
+    hold_duration_s: int | None = None
+    initiation_time: int | None = None
+    connected_to_system_time: int | None = None
+    disconnect_time: int | None = None
+    disconnect_reason: str | None = None
+    envelope_time: int | None = None
+
+
+@dataclass(frozen=True)
+class QueueRef:
+    queue_id: str
+    arn: str
+    name: str | None
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelConcurrency:
+    channel: str
+    max_slots: int
+    available_slots: int
+
+
+@dataclass(frozen=True)
+class RoutingProfileInfo:
+    profile_id: str
+    arn: str
+    name: str | None
+    inbound_queues: tuple[QueueRef, ...] = ()
+    default_outbound_queue: QueueRef | None = None
+    concurrency: tuple[ChannelConcurrency, ...] = ()
+
+
+@dataclass(frozen=True)
+class HierarchyGroup:
+    level: int
+    group_id: str
+    arn: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    name: str | None
+    arn: str | None
+    start_time: int | None
+    type: str  # ROUTABLE | CUSTOM | OFFLINE (derived from the name when Connect omits it)
+
+
+@dataclass(frozen=True)
+class NextAgentStatus:
+    name: str | None
+    arn: str | None
+    enqueued_time: int | None
+
+
+@dataclass(frozen=True)
+class AgentContact:
+    """A contact inside an agent snapshot, in the agent's view of it."""
+
+    contact_id: str
+    initial_contact_id: str | None
+    channel: str | None
+    initiation_method: str | None
+    state: str | None  # INCOMING, PENDING, CONNECTING, CONNECTED, CONNECTED_ONHOLD, MISSED, ...
+    state_start_time: int | None
+    queue: QueueRef | None
+    queue_time: int | None
+    connected_to_agent_time: int | None
+
+
+@dataclass(frozen=True)
+class AgentSnapshot:
+    status: AgentStatus
+    next_status: NextAgentStatus | None
+    routing_profile: RoutingProfileInfo | None
+    hierarchy_groups: tuple[HierarchyGroup, ...]
+    contacts: tuple[AgentContact, ...]
 
 
 @dataclass(frozen=True)
 class AgentEvent:
+    """One record of the agent event stream, normalised. Names are kept only when configured."""
+
     event_id: str
     event_type: str
     event_time: int
@@ -69,6 +167,12 @@ class AgentEvent:
     instance_id: str
     status_name: str | None
     status_type: str | None
+    agent_arn: str = ""
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    current: AgentSnapshot | None = None
+    previous: AgentSnapshot | None = None
 
     @property
     def online(self) -> bool:

@@ -46,7 +46,7 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
             records = landed_records(config.timestream.endpoint, config.timestream.database)
             for record in records[seen:]:
                 print(record.describe(), flush=True)
-            seen = len(records)
+                seen += 1
             time.sleep(1)
     except KeyboardInterrupt:
         pass

@@ -1,0 +1,65 @@
+"""The README's first command: the demo prints rows as they land and leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from jobs.config import PROJECT_ROOT
+from jobs.prerequisites import port_in_use
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_prints_metric_rows_and_stops_everything_on_ctrl_c(job_config, tmp_path):
+    config, properties = job_config
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "demo", "--config", str(properties)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    rows = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and len(rows) < 3:
+            line = demo.stdout.readline()
+            if not line:
+                break
+            if line.startswith(("queue_interval", "instance_interval")):
+                rows.append(line)
+        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+        rest, _ = demo.communicate(timeout=90)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+    assert len(rows) >= 3, rest
+    assert demo.returncode == 0, rest
+    assert "metric rows landed in the Timestream emulator" in rest
+    for endpoint in (config.kinesis.endpoint, config.timestream.endpoint):
+        port = int(endpoint.rsplit(":", 1)[1])
+        assert not port_in_use("127.0.0.1", port), f"{endpoint} still answers after the demo"
+    assert processes_mentioning(str(properties)) == []
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that name `text` (the job and simulator the demo ran)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in command and state != "Z":
+            found.append(command)
+    return found

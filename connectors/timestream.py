@@ -10,10 +10,13 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
-from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError
+import orjson
+from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
 
 from jobs.metrics import MetricTable
 
@@ -23,7 +26,9 @@ _RETRYABLE_CODES = {
     "InternalServerException",
     "ServiceUnavailableException",
     "RequestTimeout",
+    "RequestTimeoutException",
 }
+_VALUE_TYPES = {"BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR", "TIMESTAMP"}
 LOG = logging.getLogger(__name__)
 
 
@@ -81,61 +86,203 @@ def _epoch_millis(value: object) -> int:
     raise TypeError(f"time column value {value!r} is neither a timestamp nor epoch millis")
 
 
+@dataclass(frozen=True)
+class RecordLimits:
+    """Timestream's write limits, checked before sending because the emulator does not."""
+
+    memory_retention_hours: int = 6
+    magnetic_writes: bool = False
+    max_record_bytes: int = 2048
+    max_dimension_name_bytes: int = 60
+    max_measure_name_bytes: int = 256
+    max_measures: int = 256
+    max_dimensions: int = 128
+    max_future_ms: int = 15 * 60_000
+
+
+def check_record(record: dict, now_ms: int, limits: RecordLimits) -> str | None:
+    """Why Timestream would refuse this record whatever we retry, or None when it may be written."""
+    dimensions = record.get("Dimensions", [])
+    measures = record.get("MeasureValues", [])
+    if len(dimensions) > limits.max_dimensions:
+        return f"{len(dimensions)} dimensions (at most {limits.max_dimensions})"
+    for dimension in dimensions:
+        if len(dimension["Name"].encode()) > limits.max_dimension_name_bytes:
+            return f"dimension name {dimension['Name']!r} over {limits.max_dimension_name_bytes} bytes"
+        if dimension["Value"] == "":
+            return f"dimension {dimension['Name']!r} has an empty value"
+    if not measures:
+        return "no measure values (every measure column was null)"
+    if len(measures) > limits.max_measures:
+        return f"{len(measures)} measures (at most {limits.max_measures})"
+    for name in [record["MeasureName"], *(m["Name"] for m in measures)]:
+        if not name or len(name.encode()) > limits.max_measure_name_bytes:
+            return f"measure name {name!r} empty or over {limits.max_measure_name_bytes} bytes"
+    for measure in measures:
+        if measure["Type"] not in _VALUE_TYPES:
+            return f"measure {measure['Name']!r} has unsupported type {measure['Type']}"
+    size = record_size(record)
+    if size > limits.max_record_bytes:
+        return f"record of {size} bytes (at most {limits.max_record_bytes})"
+    time_ms = int(record["Time"])
+    if time_ms > now_ms + limits.max_future_ms:
+        return f"time {time_ms} is more than 15 minutes in the future"
+    oldest = now_ms - limits.memory_retention_hours * 3_600_000
+    if time_ms < oldest and not limits.magnetic_writes:
+        return (
+            f"time {time_ms} is older than the memory store retention "
+            f"({limits.memory_retention_hours} h) and magnetic store writes are off"
+        )
+    return None
+
+
+def record_size(record: dict) -> int:
+    """Bytes Timestream counts for a record: names and values of dimensions and measures, and time."""
+    size = len(record["MeasureName"].encode()) + 8
+    for dimension in record.get("Dimensions", []):
+        size += len(dimension["Name"].encode()) + len(dimension["Value"].encode())
+    for measure in record.get("MeasureValues", []):
+        size += len(measure["Name"].encode()) + len(measure["Value"].encode())
+    return size
+
+
+@dataclass
+class WriteOutcome:
+    """What one flush did: written records, calls and retries, and the records refused for good."""
+
+    written: int = 0
+    calls: int = 0
+    retries: int = 0
+    superseded: int = 0
+    refused: list[tuple[dict, str]] = field(default_factory=list)
+
+
 class TimestreamWriter:
-    """Writes records in calls of at most 100, retrying what may succeed later."""
+    """Writes records in calls of at most 100; retries what may succeed later, for a bounded time.
+
+    Throttling, 5xx and network errors back off exponentially with jitter until `max_retry_s`
+    has passed, then the write fails loudly (the job restarts from its last checkpoint, which
+    still holds the pending records). A version conflict keeps the newest value: a record whose
+    stored version is newer is superseded; an equal version is re-sent one version higher.
+    """
 
     def __init__(
         self,
         client,
         database: str,
-        max_attempts: int = 8,
+        limits: RecordLimits = RecordLimits(),
+        max_retry_s: float = 300.0,
         base_delay_s: float = 0.2,
         max_delay_s: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
         self._database = database
-        self._max_attempts = max_attempts
+        self._limits = limits
+        self._max_retry_s = max_retry_s
         self._base_delay_s = base_delay_s
         self._max_delay_s = max_delay_s
         self._sleep = sleep
+        self._clock = clock
 
-    def write(self, table: str, records: Iterable[dict]) -> int:
-        """Write every record or raise; returns the number of calls made."""
-        pending = list(records)
-        calls = 0
-        for start in range(0, len(pending), MAX_RECORDS_PER_CALL):
-            self._write_batch(table, pending[start : start + MAX_RECORDS_PER_CALL])
-            calls += 1
-        return calls
+    def write(self, table: str, records: Iterable[dict], now_ms: int) -> WriteOutcome:
+        outcome = WriteOutcome()
+        valid = []
+        for record in records:
+            reason = check_record(record, now_ms, self._limits)
+            if reason is None:
+                valid.append(record)
+            else:
+                outcome.refused.append((record, reason))
+        for start in range(0, len(valid), MAX_RECORDS_PER_CALL):
+            self._write_batch(table, valid[start : start + MAX_RECORDS_PER_CALL], outcome)
+        return outcome
 
-    def _write_batch(self, table: str, batch: list[dict]) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+    def _write_batch(self, table: str, batch: list[dict], outcome: WriteOutcome) -> None:
+        started = self._clock()
+        attempt = 0
+        while batch:
+            attempt += 1
+            outcome.calls += 1
             try:
                 self._client.write_records(
                     DatabaseName=self._database, TableName=table, Records=batch
                 )
+                outcome.written += len(batch)
                 return
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "")
+                if code == "RejectedRecordsException":
+                    batch = self._resolve_rejections(batch, err.response, outcome)
+                    continue
                 if code == "ResourceNotFoundException":
                     raise TimestreamWriteError(
                         f"Timestream table {self._database}.{table} does not exist: create it "
-                        "(locally `connect-metrics dev up` does) or fix Timestream.database"
+                        f"(aws timestream-write create-table --database-name {self._database} "
+                        f"--table-name {table}; locally `connect-metrics dev up` does) or fix "
+                        "Timestream.database"
                     ) from err
-                if code not in _RETRYABLE_CODES or attempt == self._max_attempts:
+                status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if code not in _RETRYABLE_CODES and status < 500:
                     raise TimestreamWriteError(
                         f"writing {len(batch)} records to {self._database}.{table} failed: {err}"
                     ) from err
-                LOG.warning("Timestream %s on %s (attempt %d), retrying", code, table, attempt)
-            except BotoConnectionError as err:
-                if attempt == self._max_attempts:
-                    raise TimestreamWriteError(
-                        f"Timestream unreachable after {attempt} attempts: {err}"
-                    ) from err
-                LOG.warning("Timestream unreachable (attempt %d), retrying: %s", attempt, err)
+                problem = f"Timestream {code or status}"
+            except (BotoConnectionError, HTTPClientError) as err:
+                problem = f"Timestream unreachable ({err})"
+            waited = self._clock() - started
+            if waited >= self._max_retry_s:
+                raise TimestreamWriteError(
+                    f"{problem}: {len(batch)} records for {self._database}.{table} still unwritten "
+                    f"after {attempt} attempts over {waited:.0f} s; the job stops rather than "
+                    "drop them and resumes from its last checkpoint"
+                )
+            LOG.warning("%s on %s (attempt %d), retrying", problem, table, attempt)
+            outcome.retries += 1
             self._sleep(self._backoff(attempt))
+
+    def _resolve_rejections(self, batch: list[dict], response: dict, outcome: WriteOutcome):
+        """The records to send again; Timestream wrote every record it did not reject."""
+        rejected = {r["RecordIndex"]: r for r in response.get("RejectedRecords", [])}
+        outcome.written += len(batch) - len(rejected)
+        again = []
+        for index, rejection in sorted(rejected.items()):
+            record = batch[index]
+            existing = rejection.get("ExistingVersion")
+            if existing is None:
+                outcome.refused.append((record, f"rejected by Timestream: {rejection.get('Reason')}"))
+            elif existing > record["Version"]:
+                outcome.superseded += 1
+            else:
+                again.append({**record, "Version": existing + 1})
+        return again
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self._max_delay_s, self._base_delay_s * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)
+
+
+class JsonLinesRecordWriter:
+    """Writes the exact records a Timestream write would send, one JSON object per line."""
+
+    def __init__(self, path: Path, database: str, limits: RecordLimits = RecordLimits()):
+        self._path = Path(path)
+        self._database = database
+        self._limits = limits
+
+    def write(self, table: str, records: Iterable[dict], now_ms: int) -> WriteOutcome:
+        outcome = WriteOutcome()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with self._path.open("ab") as out:
+            for record in records:
+                reason = check_record(record, now_ms, self._limits)
+                if reason is not None:
+                    outcome.refused.append((record, reason))
+                    continue
+                line = {"database": self._database, "table": table, "record": record}
+                out.write(orjson.dumps(line) + b"\n")
+                outcome.written += 1
+            out.flush()
+        outcome.calls = 1
+        return outcome

@@ -11,16 +11,42 @@ import time
 
 import boto3
 import orjson
+from botocore.config import Config as BotoConfig
 from pyflink.common.typeinfo import Types
-from pyflink.datastream import KeyedProcessFunction, RuntimeContext
+from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
-from connectors.timestream import TimestreamWriter
+from connectors.dead_letter import jsonl_path
+from connectors.timestream import JsonLinesRecordWriter, RecordLimits, TimestreamWriter
 from jobs.config import TimestreamSettings
+
+SINK_DEAD_LETTERS = OutputTag("sink-dead-letters", Types.STRING())
+
+
+def record_writer(settings: TimestreamSettings):
+    """The writer for `Timestream.target`: `timestream` (AWS or any endpoint) or `jsonl:PATH`."""
+    limits = RecordLimits(
+        memory_retention_hours=settings.memory_retention_hours,
+        magnetic_writes=settings.magnetic_writes,
+    )
+    if settings.target == "timestream":
+        client = boto3.client(
+            "timestream-write",
+            region_name=settings.region,
+            endpoint_url=settings.endpoint or None,
+            # Retries are ours (bounded by time, with jitter); botocore's would hide them.
+            config=BotoConfig(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
+        )
+        return TimestreamWriter(client, settings.database, limits, settings.max_retry_seconds)
+    if settings.target.startswith("jsonl:"):
+        return JsonLinesRecordWriter(jsonl_path(settings.target), settings.database, limits)
+    raise ValueError(
+        f"Timestream.target {settings.target!r} is not supported: use timestream or jsonl:PATH"
+    )
 
 
 class TimestreamSinkFunction(KeyedProcessFunction):
-    """Input: (table, record JSON) keyed by table. Output: `table:count` after each write."""
+    """Input: (table, record JSON) keyed by table. Side output: records refused for good."""
 
     def __init__(self, settings: TimestreamSettings):
         self._settings = settings
@@ -31,15 +57,13 @@ class TimestreamSinkFunction(KeyedProcessFunction):
         )
         self._count = runtime_context.get_state(ValueStateDescriptor("pending-count", Types.INT()))
         self._timer = runtime_context.get_state(ValueStateDescriptor("flush-timer", Types.LONG()))
-        client = boto3.client(
-            "timestream-write",
-            region_name=self._settings.region,
-            endpoint_url=self._settings.endpoint or None,
-        )
-        self._writer = TimestreamWriter(client, self._settings.database)
+        self._writer = record_writer(self._settings)
         group = runtime_context.get_metrics_group().add_group("timestream")
         self._written = group.counter("recordsWritten")
         self._batches = group.counter("batches")
+        self._retries = group.counter("retries")
+        self._refused = group.counter("recordsDeadLettered")
+        self._superseded = group.counter("recordsSuperseded")
         self._latency_ms = 0
         group.gauge("lastWriteLatencyMs", lambda: self._latency_ms)
 
@@ -62,10 +86,18 @@ class TimestreamSinkFunction(KeyedProcessFunction):
         records = [orjson.loads(r) for r in self._pending.get() or []]
         if records:
             started = time.monotonic()
-            self._batches.inc(self._writer.write(table, records))
+            outcome = self._writer.write(table, records, now_ms=int(time.time() * 1000))
             self._latency_ms = int((time.monotonic() - started) * 1000)
-            self._written.inc(len(records))
-            yield f"{table}:{len(records)}"
+            self._written.inc(outcome.written)
+            self._batches.inc(outcome.calls)
+            self._retries.inc(outcome.retries)
+            self._superseded.inc(outcome.superseded)
+            self._refused.inc(len(outcome.refused))
+            for record, reason in outcome.refused:
+                yield SINK_DEAD_LETTERS, orjson.dumps({
+                    "reason": "timestream_refused", "message": reason,
+                    "database": self._settings.database, "table": table, "record": record,
+                }).decode()
         self._pending.clear()
         self._count.clear()
         due = self._timer.value()

@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dead-letter", metavar="TARGET",
                      help="where unusable records go: jsonl:PATH (default from Job.dead.letter)")
     run.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
+    run.add_argument("--restore", type=Path, metavar="CHECKPOINT",
+                     help="resume from a retained checkpoint (a chk-N directory under "
+                     "Job.checkpoint.dir)")
     run.set_defaults(handler=_run)
 
     dev = commands.add_parser(
@@ -119,7 +122,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     prerequisites.require_java()
     prerequisites.require_connector_jar(CONNECTOR_JAR)
     use_local_credentials(config)
-    run(config, local_environment(config))
+    if args.restore is not None and not (args.restore / "_metadata").is_file():
+        raise SetupError(f"{args.restore} is not a checkpoint (no _metadata file in it)")
+    run(config, local_environment(config, restore_from=args.restore))
     return 0
 
 

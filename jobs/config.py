@@ -39,8 +39,12 @@ class TimestreamSettings:
     region: str = "us-east-1"
     endpoint: str = "http://127.0.0.1:4570"
     database: str = "connect_metrics"
+    target: str = "timestream"
     batch_size: int = 100
     flush_interval_ms: int = 1_000
+    max_retry_seconds: int = 300
+    memory_retention_hours: int = 6
+    magnetic_writes: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class JobSettings:
     sql_dir: str = str(PROJECT_ROOT / "sql")
     parallelism: int = 1
     checkpoint_interval_ms: int = 10_000
+    checkpoint_dir: str = str(PROJECT_ROOT / ".local" / "checkpoints")
     interval_minutes: int = 1
     idle_timeout_ms: int = 5_000
     dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
@@ -73,6 +78,19 @@ class Config:
         except json.JSONDecodeError as err:
             raise ConfigError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
         return cls.from_property_groups(groups, source=str(path))
+
+    def to_property_groups(self) -> list[dict]:
+        """The MSF property-group form of this configuration (every property, as strings)."""
+        return [
+            {
+                "PropertyGroupId": _group_id(section.name),
+                "PropertyMap": {
+                    _property_key(f.name): _to_text(getattr(getattr(self, section.name), f.name))
+                    for f in dataclasses.fields(getattr(self, section.name))
+                },
+            }
+            for section in dataclasses.fields(self)
+        ]
 
     @classmethod
     def from_property_groups(cls, groups: object, source: str = "property groups") -> "Config":
@@ -100,6 +118,10 @@ def _group_id(section: str) -> str:
 
 def _section_name(group_id: str) -> str:
     return group_id.strip().lower()
+
+
+def _to_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _property_key(field_name: str) -> str:

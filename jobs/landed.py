@@ -48,3 +48,20 @@ def landed_records(endpoint: str, database: str) -> list[LandedRecord]:
         if table.get("db_name") == database
         for record in table.get("records", [])
     ]
+
+
+def as_timestream_table(records: list[LandedRecord]) -> list[LandedRecord]:
+    """The rows a Timestream table would hold: one per dimensions, measure name and time, the
+    highest version winning (moto keeps every write; Timestream upserts)."""
+    rows: dict[tuple, LandedRecord] = {}
+    for landed in records:
+        key = (
+            landed.table,
+            tuple(sorted(landed.dimensions.items())),
+            landed.record["MeasureName"],
+            landed.time_ms,
+        )
+        kept = rows.get(key)
+        if kept is None or landed.record.get("Version", 0) >= kept.record.get("Version", 0):
+            rows[key] = landed
+    return list(rows.values())

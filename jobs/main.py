@@ -34,9 +34,23 @@ def use_local_credentials(config: Config) -> None:
         os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 
-def local_environment(config: Config, jar: Path = CONNECTOR_JAR) -> StreamExecutionEnvironment:
-    """A MiniCluster environment whose Python workers use this interpreter."""
+def local_environment(
+    config: Config, jar: Path = CONNECTOR_JAR, restore_from: Path | None = None
+) -> StreamExecutionEnvironment:
+    """A MiniCluster environment whose Python workers use this interpreter.
+
+    Checkpoints go to `Job.checkpoint.dir` and are kept when the job stops, so a stopped or
+    killed run can resume with `restore_from` (a `chk-N` directory).
+    """
     flink_config = Configuration()
+    flink_config.set_string(
+        "execution.checkpointing.dir", Path(config.job.checkpoint_dir).resolve().as_uri()
+    )
+    flink_config.set_string(
+        "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
+    )
+    if restore_from is not None:
+        flink_config.set_string("execution.state-recovery.path", str(Path(restore_from).resolve()))
     flink_config.set_string("pipeline.jars", jar.resolve().as_uri())
     flink_config.set_string("python.executable", sys.executable)
     flink_config.set_string("python.client.executable", sys.executable)

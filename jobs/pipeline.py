@@ -23,14 +23,12 @@ from pyflink.datastream import (
     RuntimeContext,
     StreamExecutionEnvironment,
 )
-from pyflink.datastream.connectors.base import Sink
-from pyflink.java_gateway import get_gateway
 from pyflink.table import DataTypes, Schema, StreamTableEnvironment
 from pyflink.table.expressions import col
 
 from connectors.dead_letter import JsonLinesDeadLetterFunction, jsonl_path
 from connectors.timestream import to_record
-from connectors.timestream_sink import TimestreamSinkFunction
+from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
@@ -131,10 +129,6 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         ).drop_columns(col("event_time_ms"))
         t_env.create_temporary_view(name, table)
 
-    parsed.get_side_output(DEAD_LETTERS).key_by(lambda _: 0, key_type=Types.INT()).process(
-        JsonLinesDeadLetterFunction(jsonl_path(config.job.dead_letter))
-    ).name("dead-letters")
-
     records = [_metric_records(t_env, metric) for metric in catalogue]
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
     written = (
@@ -142,7 +136,12 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         .process(TimestreamSinkFunction(config.timestream), output_type=Types.STRING())
         .name("timestream")
     )
-    written.sink_to(_discarding_sink())
+    dead_letters = parsed.get_side_output(DEAD_LETTERS).union(
+        written.get_side_output(SINK_DEAD_LETTERS)
+    )
+    dead_letters.key_by(lambda _: 0, key_type=Types.INT()).process(
+        JsonLinesDeadLetterFunction(jsonl_path(config.job.dead_letter))
+    ).name("dead-letters")
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
 
 
@@ -166,8 +165,3 @@ def _sql_error(metric: MetricTable, err: Py4JJavaError) -> str:
     match = re.search(r"line (\d+), column (\d+)", message)
     line = metric.query_line + int(match.group(1)) - 1 if match else None
     return f"{metric.where(line)}: {message}"
-
-
-def _discarding_sink() -> Sink:
-    gateway = get_gateway()
-    return Sink(gateway.jvm.org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink())

@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,11 @@ def free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
+def write_properties(config: Config, path: Path) -> Path:
+    path.write_text(json.dumps(config.to_property_groups(), indent=2))
+    return path
+
+
 @pytest.fixture
 def job_config(tmp_path):
     """A configuration on free ports, and the application_properties.json that says it."""
@@ -33,17 +39,10 @@ def job_config(tmp_path):
         kinesis=KinesisSettings(endpoint=f"http://127.0.0.1:{kinesis}", poll_interval_ms=100),
         timestream=TimestreamSettings(endpoint=f"http://127.0.0.1:{timestream}"),
         job=JobSettings(dead_letter=f"jsonl:{tmp_path / 'dead-letters.jsonl'}",
-                        checkpoint_interval_ms=2_000),
+                        checkpoint_interval_ms=2_000,
+                        checkpoint_dir=str(tmp_path / "checkpoints")),
     )
-    groups = [
-        {"PropertyGroupId": "Kinesis", "PropertyMap": {
-            "endpoint": config.kinesis.endpoint, "poll.interval.ms": "100"}},
-        {"PropertyGroupId": "Timestream", "PropertyMap": {"endpoint": config.timestream.endpoint}},
-        {"PropertyGroupId": "Job", "PropertyMap": {
-            "dead.letter": config.job.dead_letter, "checkpoint.interval.ms": "2000"}},
-    ]
-    path = tmp_path / "application_properties.json"
-    path.write_text(json.dumps(groups, indent=2))
+    path = write_properties(config, tmp_path / "application_properties.json")
     assert Config.load(path) == config
     return config, path
 

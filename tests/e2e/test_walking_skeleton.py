@@ -4,75 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import boto3
 import orjson
 import pytest
 
-from jobs.config import PROJECT_ROOT
 from jobs.landed import landed_records
-from simulator.records import (
-    Agent, AgentState, ContactFacts, Queue, RoutingProfile, Status, agent_event, contact_event,
+from tests.e2e.scenario import (
+    agent_records, contact_records, expected_rows, put, rows, start_job, stop_group,
 )
 
 pytestmark = pytest.mark.e2e
-
-INSTANCE = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
-SALES = Queue(INSTANCE, "q-sales", "Sales")
-SUPPORT = Queue(INSTANCE, "q-support", "Support")
-PROFILE = RoutingProfile(INSTANCE, "rp-1", "Basic", (SALES, SUPPORT))
-MINUTE = (int(time.time()) // 60 - 10) * 60_000
-AVAILABLE = Status("Available", "s-available", "ROUTABLE", MINUTE)
-BREAK = Status("Break", "s-break", "CUSTOM", MINUTE)
-OFFLINE = Status("Offline", "s-offline", "OFFLINE", MINUTE)
-
-
-def agent(n: int) -> Agent:
-    return Agent(INSTANCE, f"agent-{n}", f"user{n}", "First", "Last", PROFILE)
-
-
-def contact_records() -> list[dict]:
-    def facts(contact, channel, method, queue=None, enqueued_at=None, initiated_at=MINUTE + 500):
-        return ContactFacts(INSTANCE, contact, channel, method, initiated_at, queue, enqueued_at)
-
-    return [
-        contact_event("e1", "INITIATED", MINUTE + 500, facts("c1", "VOICE", "INBOUND")),
-        contact_event("e2", "QUEUED", MINUTE + 5_000, facts("c1", "VOICE", "INBOUND", SALES, MINUTE + 5_000)),
-        contact_event("e3", "QUEUED", MINUTE + 9_000, facts("c2", "VOICE", "INBOUND", SALES, MINUTE + 9_000)),
-        contact_event("e4", "QUEUED", MINUTE + 20_000, facts("c3", "CHAT", "INBOUND", SUPPORT, MINUTE + 20_000)),
-        # OUTBOUND never counts as queued, even with queue information on the event.
-        contact_event("e5", "QUEUED", MINUTE + 30_000, facts("c4", "VOICE", "OUTBOUND", SALES, MINUTE + 30_000)),
-        # A later event moves event time on, so the first minute's window closes.
-        contact_event("e6", "INITIATED", MINUTE + 150_000,
-                      facts("c5", "VOICE", "INBOUND", initiated_at=MINUTE + 150_000)),
-    ]
-
-
-def agent_records() -> list[dict]:
-    return [
-        agent_event("a1", "LOGIN", MINUTE + 2_000, agent(1), AgentState(AVAILABLE), None),
-        agent_event("a2", "STATE_CHANGE", MINUTE + 3_000, agent(2), AgentState(BREAK), AgentState(AVAILABLE)),
-        agent_event("a3", "STATE_CHANGE", MINUTE + 4_000, agent(3), AgentState(OFFLINE), AgentState(AVAILABLE)),
-        agent_event("a4", "HEART_BEAT", MINUTE + 150_000, agent(1), AgentState(AVAILABLE), AgentState(AVAILABLE)),
-    ]
-
-
-def put(client, stream: str, records: list[bytes]) -> None:
-    response = client.put_records(
-        StreamName=stream, Records=[{"Data": r, "PartitionKey": str(i)} for i, r in enumerate(records)]
-    )
-    assert response["FailedRecordCount"] == 0
-
-
-def rows(records) -> set:
-    return {
-        (r.table, r.time_ms, tuple(sorted(r.dimensions.items())), tuple(sorted(r.measures.items())))
-        for r in records
-    }
 
 
 def test_events_travel_from_kinesis_through_sql_to_timestream(local_stack, job_config, tmp_path):
@@ -84,18 +27,8 @@ def test_events_travel_from_kinesis_through_sql_to_timestream(local_stack, job_c
         [orjson.dumps(r) for r in agent_records()] + [b'{"EventType": "LOGIN", broken'])
 
     started = time.monotonic()
-    job = subprocess.Popen(
-        [sys.executable, "-m", "jobs.cli", "run", "--config", str(properties)],
-        cwd=PROJECT_ROOT, stdout=open(tmp_path / "job.log", "w"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    expected = {
-        ("queue_interval", MINUTE, (("channel", "VOICE"), ("instance_id", INSTANCE), ("queue_id", "q-sales")),
-         (("contacts_queued", "2"),)),
-        ("queue_interval", MINUTE, (("channel", "CHAT"), ("instance_id", INSTANCE), ("queue_id", "q-support")),
-         (("contacts_queued", "1"),)),
-        ("instance_interval", MINUTE, (("instance_id", INSTANCE),), (("agents_online", "2"),)),
-    }
+    job = start_job(properties, tmp_path / "job.log")
+    expected = expected_rows()
     try:
         landed = []
         first_row_after = None
@@ -115,26 +48,6 @@ def test_events_travel_from_kinesis_through_sql_to_timestream(local_stack, job_c
         assert [d["reason"] for d in dead] == ["invalid_json"]
         assert dead[0]["stream"] == config.kinesis.agent_stream
     finally:
-        _stop_group(job)
+        stop_group(job)
     with pytest.raises(ProcessLookupError):
         os.killpg(job.pid, 0)
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGINT)
-        process.wait(20)
-    except (subprocess.TimeoutExpired, ProcessLookupError):
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)

@@ -50,3 +50,11 @@ def test_missing_or_broken_file(tmp_path):
     broken.write_text("[\n{")
     with pytest.raises(ConfigError, match=r"broken.json:2: not valid JSON"):
         Config.load(broken)
+
+
+def test_property_groups_round_trip():
+    config = Config.from_property_groups([
+        {"PropertyGroupId": "Timestream", "PropertyMap": {"magnetic.writes": "true"}},
+    ])
+    assert config.timestream.magnetic_writes is True
+    assert Config.from_property_groups(config.to_property_groups()) == config

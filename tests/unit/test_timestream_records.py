@@ -2,10 +2,15 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from connectors.timestream import TimestreamWriteError, TimestreamWriter, to_record
+from connectors.timestream import (
+    JsonLinesRecordWriter, RecordLimits, TimestreamWriteError, TimestreamWriter, check_record,
+    to_record,
+)
 from jobs.metrics import MetricTable
 
 METRIC = MetricTable(
@@ -48,54 +53,150 @@ def test_empty_dimension_values_are_left_out():
     assert names == ["instance_id"]
 
 
-class FakeClient:
-    """Answers write_records from a script of outcomes: None = success, or an exception."""
+NOW = 1_795_428_000_000
 
-    def __init__(self, *outcomes):
-        self.outcomes = list(outcomes)
+
+def record(version=1, time_ms=NOW, **changes):
+    base = {
+        "Dimensions": [{"Name": "queue_id", "Value": "q-1", "DimensionValueType": "VARCHAR"}],
+        "MeasureName": "queue_interval", "MeasureValueType": "MULTI",
+        "MeasureValues": [{"Name": "contacts_queued", "Value": "3", "Type": "BIGINT"}],
+        "Time": str(time_ms), "TimeUnit": "MILLISECONDS", "Version": version,
+    }
+    return {**base, **changes}
+
+
+class StubClient:
+    """write_records answers from a script: None = success, a dict = RejectedRecords, or raises."""
+
+    def __init__(self, *script):
+        self.script = list(script)
         self.calls = []
 
     def write_records(self, DatabaseName, TableName, Records):
-        self.calls.append((DatabaseName, TableName, len(Records)))
-        outcome = self.outcomes.pop(0) if self.outcomes else None
-        if outcome is not None:
-            raise outcome
+        self.calls.append([dict(r) for r in Records])
+        step = self.script.pop(0) if self.script else None
+        if isinstance(step, Exception):
+            raise step
+        if isinstance(step, list):
+            raise ClientError(
+                {"Error": {"Code": "RejectedRecordsException", "Message": "rejected"},
+                 "RejectedRecords": step}, "WriteRecords")
         return {}
 
 
-def client_error(code: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": code}}, "WriteRecords")
+def client_error(code: str, status: int = 400) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "WriteRecords")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def writer(client, clock=None, **kwargs):
+    clock = clock or Clock()
+    return TimestreamWriter(client, "db", sleep=clock.sleep, clock=lambda: clock.now, **kwargs)
 
 
 def test_batches_hold_at_most_100_records():
-    client = FakeClient()
-    calls = TimestreamWriter(client, "db", sleep=lambda s: None).write("t", [{}] * 250)
-    assert calls == 3
-    assert [c[2] for c in client.calls] == [100, 100, 50]
+    client = StubClient()
+    outcome = writer(client).write("t", [record() for _ in range(250)], NOW)
+    assert [len(c) for c in client.calls] == [100, 100, 50]
+    assert (outcome.written, outcome.calls, outcome.retries) == (250, 3, 0)
 
 
-def test_throttling_and_network_errors_are_retried_with_growing_delay():
-    delays = []
-    client = FakeClient(
+def test_throttling_5xx_and_network_errors_are_retried_with_growing_jittered_delay():
+    clock = Clock()
+    client = StubClient(
         client_error("ThrottlingException"),
         EndpointConnectionError(endpoint_url="http://x"),
-        client_error("InternalServerException"),
+        client_error("SomethingOdd", status=503),
+        client_error("InternalServerException", status=500),
     )
-    TimestreamWriter(client, "db", sleep=delays.append).write("t", [{}])
-    assert len(client.calls) == 4
-    assert len(delays) == 3
-    assert delays[2] > delays[0]
+    outcome = writer(client, clock).write("t", [record()], NOW)
+    assert outcome.written == 1 and outcome.retries == 4 and len(client.calls) == 5
+    assert clock.sleeps[3] > clock.sleeps[0]
+    assert all(0.1 <= s <= 10 for s in clock.sleeps)
 
 
-def test_retries_are_bounded_then_the_write_fails_loudly():
-    client = FakeClient(*[client_error("ThrottlingException")] * 3)
+def test_retries_stop_after_the_time_budget_and_the_write_fails_loudly():
+    client = StubClient(*[client_error("ThrottlingException")] * 100)
+    with pytest.raises(TimestreamWriteError, match="still unwritten after .* attempts over"):
+        writer(client, max_retry_s=60).write("t", [record()], NOW)
+    assert 5 < len(client.calls) < 100
+
+
+def test_a_client_error_that_cannot_heal_fails_at_once():
+    client = StubClient(client_error("ValidationException"))
     with pytest.raises(TimestreamWriteError, match="db.t failed"):
-        TimestreamWriter(client, "db", max_attempts=3, sleep=lambda s: None).write("t", [{}])
-    assert len(client.calls) == 3
-
-
-def test_missing_table_names_it_and_the_fix():
-    client = FakeClient(client_error("ResourceNotFoundException"))
-    with pytest.raises(TimestreamWriteError, match=r"db.t does not exist: create it"):
-        TimestreamWriter(client, "db", sleep=lambda s: None).write("t", [{}])
+        writer(client).write("t", [record()], NOW)
     assert len(client.calls) == 1
+
+
+def test_missing_table_names_it_and_how_to_create_it():
+    client = StubClient(client_error("ResourceNotFoundException"))
+    with pytest.raises(TimestreamWriteError, match=r"db.t does not exist: create it .*create-table"):
+        writer(client).write("t", [record()], NOW)
+
+
+def test_rejections_are_handled_per_record():
+    client = StubClient([
+        {"RecordIndex": 0, "Reason": "A newer version exists", "ExistingVersion": 9},
+        {"RecordIndex": 1, "Reason": "Same version, other value", "ExistingVersion": 5},
+        {"RecordIndex": 2, "Reason": "Measure value type mismatch"},
+    ])
+    records = [record(version=5), record(version=5, Time=str(NOW + 1)), record(version=5), record()]
+    outcome = writer(client).write("t", records, NOW)
+    assert outcome.superseded == 1
+    assert outcome.refused == [(records[2], "rejected by Timestream: Measure value type mismatch")]
+    assert [r["Version"] for r in client.calls[1]] == [6]
+    assert outcome.written == 2
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"Dimensions": [{"Name": "d" * 61, "Value": "x"}]}, "over 60 bytes"),
+        ({"Dimensions": [{"Name": "queue_id", "Value": ""}]}, "empty value"),
+        ({"Dimensions": [{"Name": f"d{i}", "Value": "x"} for i in range(129)]}, "129 dimensions"),
+        ({"MeasureValues": []}, "no measure values"),
+        ({"MeasureName": "m" * 257}, "over 256 bytes"),
+        ({"MeasureValues": [{"Name": f"m{i}", "Value": "1", "Type": "BIGINT"} for i in range(257)]},
+         "257 measures"),
+        ({"MeasureValues": [{"Name": "m", "Value": "1", "Type": "INT"}]}, "unsupported type"),
+        ({"MeasureValues": [{"Name": "m", "Value": "x" * 2100, "Type": "VARCHAR"}]}, "bytes (at most 2048)"),
+        ({"Time": str(NOW + 16 * 60_000)}, "in the future"),
+        ({"Time": str(NOW - 7 * 3_600_000)}, "older than the memory store retention"),
+    ],
+)
+def test_records_timestream_would_refuse_are_caught_before_sending(changes, reason):
+    assert reason in check_record(record(**changes), NOW, RecordLimits())
+
+
+def test_old_records_pass_when_magnetic_writes_are_on():
+    old = record(time_ms=NOW - 7 * 3_600_000)
+    assert check_record(old, NOW, RecordLimits(magnetic_writes=True)) is None
+    assert check_record(record(), NOW, RecordLimits()) is None
+
+
+def test_refused_records_are_not_sent():
+    client = StubClient()
+    bad = record(MeasureValues=[])
+    outcome = writer(client).write("t", [bad, record()], NOW)
+    assert [len(c) for c in client.calls] == [1]
+    assert outcome.refused[0][0] is bad
+
+
+def test_jsonl_target_writes_the_exact_records(tmp_path):
+    path = tmp_path / "out" / "records.jsonl"
+    outcome = JsonLinesRecordWriter(path, "db").write("t", [record(), record(MeasureValues=[])], NOW)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines == [{"database": "db", "table": "t", "record": record()}]
+    assert outcome.written == 1 and len(outcome.refused) == 1

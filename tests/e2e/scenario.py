@@ -1,0 +1,123 @@
+"""A small known scenario for the end-to-end tests: its records, expected rows, and job control."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from jobs.config import PROJECT_ROOT
+from simulator.records import (
+    Agent, AgentState, ContactFacts, Queue, RoutingProfile, Status, agent_event, contact_event,
+)
+
+INSTANCE = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+SALES = Queue(INSTANCE, "q-sales", "Sales")
+SUPPORT = Queue(INSTANCE, "q-support", "Support")
+PROFILE = RoutingProfile(INSTANCE, "rp-1", "Basic", (SALES, SUPPORT))
+MINUTE = (int(time.time()) // 60 - 10) * 60_000
+AVAILABLE = Status("Available", "s-available", "ROUTABLE", MINUTE)
+BREAK = Status("Break", "s-break", "CUSTOM", MINUTE)
+OFFLINE = Status("Offline", "s-offline", "OFFLINE", MINUTE)
+
+
+def agent(n: int) -> Agent:
+    return Agent(INSTANCE, f"agent-{n}", f"user{n}", "First", "Last", PROFILE)
+
+
+def contact_records(minute: int = MINUTE) -> list[dict]:
+    """Contacts queued in `minute` (epoch ms), and a later one that closes its window."""
+    def facts(contact, channel, method, queue=None, enqueued_at=None, initiated_at=minute + 500):
+        contact = f"{contact}-{minute}"
+        return ContactFacts(INSTANCE, contact, channel, method, initiated_at, queue, enqueued_at)
+
+    return [
+        contact_event(f"{minute}-e1", "INITIATED", minute + 500, facts("c1", "VOICE", "INBOUND")),
+        contact_event(f"{minute}-e2", "QUEUED", minute + 5_000, facts("c1", "VOICE", "INBOUND", SALES, minute + 5_000)),
+        contact_event(f"{minute}-e3", "QUEUED", minute + 9_000, facts("c2", "VOICE", "INBOUND", SALES, minute + 9_000)),
+        contact_event(f"{minute}-e4", "QUEUED", minute + 20_000, facts("c3", "CHAT", "INBOUND", SUPPORT, minute + 20_000)),
+        # OUTBOUND never counts as queued, even with queue information on the event.
+        contact_event(f"{minute}-e5", "QUEUED", minute + 30_000, facts("c4", "VOICE", "OUTBOUND", SALES, minute + 30_000)),
+        # A later event moves event time on, so the first minute's window closes.
+        contact_event(f"{minute}-e6", "INITIATED", minute + 150_000,
+                      facts("c5", "VOICE", "INBOUND", initiated_at=minute + 150_000)),
+    ]
+
+
+def agent_records(minute: int = MINUTE) -> list[dict]:
+    """Two agents online and one offline in `minute`, and a later heartbeat."""
+    return [
+        agent_event(f"{minute}-a1", "LOGIN", minute + 2_000, agent(1), AgentState(AVAILABLE), None),
+        agent_event(f"{minute}-a2", "STATE_CHANGE", minute + 3_000, agent(2), AgentState(BREAK), AgentState(AVAILABLE)),
+        agent_event(f"{minute}-a3", "STATE_CHANGE", minute + 4_000, agent(3), AgentState(OFFLINE), AgentState(AVAILABLE)),
+        agent_event(f"{minute}-a4", "HEART_BEAT", minute + 150_000, agent(1), AgentState(AVAILABLE), AgentState(AVAILABLE)),
+    ]
+
+
+def put(client, stream: str, records: list[bytes]) -> None:
+    response = client.put_records(
+        StreamName=stream, Records=[{"Data": r, "PartitionKey": str(i)} for i, r in enumerate(records)]
+    )
+    assert response["FailedRecordCount"] == 0
+
+
+def rows(records) -> set:
+    return {
+        (r.table, r.time_ms, tuple(sorted(r.dimensions.items())), tuple(sorted(r.measures.items())))
+        for r in records
+    }
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(20)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+    wait_group_gone(process)
+
+
+def expected_rows(minute: int = MINUTE) -> set:
+    """What `contact_records(minute)` and `agent_records(minute)` must produce, as `rows()`."""
+    return {
+        ("queue_interval", minute,
+         (("channel", "VOICE"), ("instance_id", INSTANCE), ("queue_id", "q-sales")),
+         (("contacts_queued", "2"),)),
+        ("queue_interval", minute,
+         (("channel", "CHAT"), ("instance_id", INSTANCE), ("queue_id", "q-support")),
+         (("contacts_queued", "1"),)),
+        ("instance_interval", minute, (("instance_id", INSTANCE),), (("agents_online", "2"),)),
+    }
+
+
+def start_job(properties: Path, log: Path, *extra: str) -> subprocess.Popen:
+    """`connect-metrics run` in its own process group, so the whole job can be stopped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "run", "--config", str(properties), *extra],
+        cwd=PROJECT_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """What a crash does: no clean-up at all."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    wait_group_gone(process)
+
+
+def wait_group_gone(process: subprocess.Popen, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)

@@ -1,0 +1,170 @@
+"""The Timestream sink loses nothing: not when the job crashes, not when Timestream is away."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import boto3
+import orjson
+import pytest
+
+from jobs.config import Config
+from jobs.landed import as_timestream_table, landed_records
+from tests.e2e.conftest import free_ports, write_properties
+from tests.e2e.scenario import (
+    INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, put, rows, start_job,
+    stop_group,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def publish(config: Config, minute: int) -> None:
+    kinesis = boto3.client("kinesis", region_name="us-east-1", endpoint_url=config.kinesis.endpoint,
+                           aws_access_key_id="test", aws_secret_access_key="test")
+    put(kinesis, config.kinesis.contact_stream, [orjson.dumps(r) for r in contact_records(minute)])
+    put(kinesis, config.kinesis.agent_stream, [orjson.dumps(r) for r in agent_records(minute)])
+
+
+def table(config: Config) -> list:
+    return as_timestream_table(landed_records(config.timestream.endpoint, config.timestream.database))
+
+
+def wait_for(condition, job, log: Path, timeout_s: float = 180) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert job.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "timed out; job log:\n" + log.read_text()[-3000:]
+        time.sleep(0.5)
+
+
+def completed_checkpoints(directory: Path) -> list[Path]:
+    found = [p.parent for p in directory.glob("*/chk-*/_metadata")]
+    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
+
+
+def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack, job_config, tmp_path):
+    config, _ = job_config
+    # Two rows fill a batch and are written at once; the third waits for the flush timer,
+    # so at the crash it exists only in the sink's checkpointed state.
+    config = replace(
+        config,
+        timestream=replace(config.timestream, batch_size=2, flush_interval_ms=25_000),
+        job=replace(config.job, checkpoint_interval_ms=1_000),
+    )
+    properties = write_properties(config, tmp_path / "crash.json")
+    publish(config, MINUTE)
+
+    first = start_job(properties, tmp_path / "first.log")
+    try:
+        wait_for(lambda: len(table(config)) >= 2, first, tmp_path / "first.log")
+        landed_at = time.time()
+        wait_for(
+            lambda: any(p.stat().st_mtime > landed_at + 1
+                        for p in completed_checkpoints(Path(config.job.checkpoint_dir))),
+            first, tmp_path / "first.log",
+        )
+    finally:
+        kill_group(first)
+    assert len(table(config)) == 2, "the third row must still be pending when the job dies"
+    checkpoint = completed_checkpoints(Path(config.job.checkpoint_dir))[-1]
+
+    second = start_job(properties, tmp_path / "second.log", "--restore", str(checkpoint))
+    try:
+        wait_for(lambda: len(table(config)) >= 3, second, tmp_path / "second.log")
+        time.sleep(3)
+    finally:
+        stop_group(second)
+    assert rows(table(config)) == expected_rows()
+    assert len(table(config)) == 3
+
+
+class SwitchableProxy:
+    """A loopback TCP proxy that can be switched off: Timestream unreachable, then back."""
+
+    def __init__(self, target_port: int):
+        self.port = free_ports(1)[0]
+        self._target = target_port
+        self._listener: socket.socket | None = None
+        self._connections: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        with self._lock:
+            sockets = self._connections + ([self._listener] if self._listener else [])
+            for sock in sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)  # wakes the threads blocked on it
+                except OSError:
+                    pass
+                sock.close()
+            self._listener = None
+            self._connections.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self._target))
+            with self._lock:
+                self._connections += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path):
+    config, _ = job_config
+    proxy = SwitchableProxy(local_stack.timestream_port)
+    proxy.up()
+    job_view = replace(config, timestream=replace(
+        config.timestream, endpoint=f"http://127.0.0.1:{proxy.port}"))
+    properties = write_properties(job_view, tmp_path / "outage.json")
+    later = MINUTE + 3 * 60_000
+    publish(config, MINUTE)
+
+    job = start_job(properties, tmp_path / "job.log")
+    try:
+        wait_for(lambda: len(table(config)) >= 3, job, tmp_path / "job.log")
+        proxy.down()
+        publish(config, later)
+        time.sleep(30)
+        assert len(table(config)) == 3, "nothing can land while Timestream is unreachable"
+        proxy.up()
+        wait_for(lambda: len(table(config)) >= 6, job, tmp_path / "job.log", timeout_s=120)
+        time.sleep(3)
+    finally:
+        proxy.down()
+        stop_group(job)
+    # The first batch's closing heartbeat (agent 1, minute + 150 s) is a window of its own,
+    # closed by the second batch.
+    heartbeat_window = ("instance_interval", MINUTE + 120_000,
+                        (("instance_id", INSTANCE),), (("agents_online", "1"),))
+    assert rows(table(config)) == expected_rows(MINUTE) | expected_rows(later) | {heartbeat_window}

@@ -21,6 +21,7 @@ from connectors.timestream import JsonLinesRecordWriter, RecordLimits, Timestrea
 from jobs.config import TimestreamSettings
 
 SINK_DEAD_LETTERS = OutputTag("sink-dead-letters", Types.STRING())
+END_OF_INPUT = 2**63 - 1  # the final watermark
 
 
 def record_writer(settings: TimestreamSettings):
@@ -77,9 +78,11 @@ class TimestreamSinkFunction(KeyedProcessFunction):
             due = ctx.timer_service().current_processing_time() + self._settings.flush_interval_ms
             ctx.timer_service().register_processing_time_timer(due)
             self._timer.update(due)
+            # A bounded input ends with the final watermark, which fires this timer (processing
+            # timers do not fire then): whatever is pending is written before the job finishes.
+            ctx.timer_service().register_event_time_timer(END_OF_INPUT)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
-        self._timer.clear()
         yield from self._flush(ctx.get_current_key(), ctx)
 
     def _flush(self, table: str, ctx):

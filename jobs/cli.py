@@ -63,6 +63,20 @@ def _parser() -> argparse.ArgumentParser:
                      "Job.checkpoint.dir)")
     run.set_defaults(handler=_run)
 
+    replay = commands.add_parser(
+        "replay", parents=[common], help="run the job over recorded events and exit",
+        description="Run the same job over JSON-lines files of raw Connect records (plain or "
+        ".gz, both feeds mixed or separate, one record per line), then exit.",
+    )
+    replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    replay.add_argument("--sink", metavar="TARGET",
+                        help="timestream (the configured endpoint) or jsonl:PATH (the exact "
+                        "records, one {database, table, record} object per line)")
+    replay.add_argument("--dead-letter", metavar="TARGET",
+                        help="where unusable records go: jsonl:PATH (default from Job.dead.letter)")
+    replay.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
+    replay.set_defaults(handler=_replay)
+
     dev = commands.add_parser(
         "dev", help="start, stop or inspect the local emulators",
         description="The local stack: kinesis-mock (Kinesis) and moto (Timestream), on the "
@@ -108,9 +122,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace, config: Config) -> int:
+def _job_config(args: argparse.Namespace, config: Config) -> Config:
+    """The configuration with the command line's overrides, checked before Flink starts."""
     from jobs import prerequisites
-    from jobs.main import CONNECTOR_JAR, local_environment, run, use_local_credentials
+    from jobs.main import CONNECTOR_JAR, use_local_credentials
 
     job = config.job
     if args.dead_letter:
@@ -118,10 +133,33 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.parallelism:
         job = replace(job, parallelism=args.parallelism)
     config = replace(config, job=job)
+    if getattr(args, "sink", None):
+        config = replace(config, timestream=replace(config.timestream, target=args.sink))
     load_catalogue(Path(config.job.sql_dir))
     prerequisites.require_java()
     prerequisites.require_connector_jar(CONNECTOR_JAR)
     use_local_credentials(config)
+    return config
+
+
+def _replay(args: argparse.Namespace, config: Config) -> int:
+    from connectors.file_source import file_sources
+    from jobs.main import local_environment
+    from jobs.pipeline import build_job
+
+    config = _job_config(args, config)
+    env = local_environment(config)
+    build_job(env, config, file_sources(env, args.files))
+    LOG.info("replaying %d file(s)", len(args.files))
+    env.execute("connect-metrics replay")
+    LOG.info("replay done")
+    return 0
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    from jobs.main import local_environment, run
+
+    config = _job_config(args, config)
     if args.restore is not None and not (args.restore / "_metadata").is_file():
         raise SetupError(f"{args.restore} is not a checkpoint (no _metadata file in it)")
     run(config, local_environment(config, restore_from=args.restore))

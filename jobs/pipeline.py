@@ -23,7 +23,7 @@ from pyflink.datastream import (
     RuntimeContext,
     StreamExecutionEnvironment,
 )
-from pyflink.table import DataTypes, Schema, StreamTableEnvironment
+from pyflink.table import Schema, StreamTableEnvironment
 from pyflink.table.expressions import col
 
 from connectors.dead_letter import JsonLinesDeadLetterFunction, jsonl_path
@@ -32,6 +32,9 @@ from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
+from jobs.operators import (
+    AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_WORK, AgentActivityFunction,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -47,13 +50,13 @@ AGENT_EVENT_TYPE = Types.ROW_NAMED(
     [Types.STRING(), Types.STRING(), Types.LONG(), Types.STRING(), Types.STRING(),
      Types.STRING(), Types.STRING(), Types.BOOLEAN()],
 )
-AGENT_EVENTS = OutputTag("agent-events", AGENT_EVENT_TYPE)
+AGENT_EVENTS = OutputTag("agent-events", Types.PICKLED_BYTE_ARRAY())
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
 
 
 class ParseRecords(ProcessFunction):
-    """Raw Kinesis rows to contact events (main output), agent events and dead letters."""
+    """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters."""
 
     def open(self, runtime_context: RuntimeContext):
         group = runtime_context.get_metrics_group()
@@ -64,9 +67,9 @@ class ParseRecords(ProcessFunction):
         self._records_in.inc()
         event = parse_record(bytes(value.data), value.stream, value.arrival_time)
         if isinstance(event, ContactEvent):
-            yield _contact_row(event)
+            yield event
         elif isinstance(event, AgentEvent):
-            yield AGENT_EVENTS, _agent_row(event)
+            yield AGENT_EVENTS, event
         else:
             self._dead_letters.inc()
             yield DEAD_LETTERS, orjson.dumps(event.to_json()).decode()
@@ -84,7 +87,7 @@ def _agent_row(event: AgentEvent) -> Row:
 
 class EventTime(TimestampAssigner):
     def extract_timestamp(self, value, record_timestamp: int) -> int:
-        return value.event_time_ms
+        return value.event_time
 
 
 class ToTimestreamRecord(MapFunction):
@@ -101,33 +104,32 @@ class ToTimestreamRecord(MapFunction):
 
 
 def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
-    """Add the whole job to `env`, reading the given raw-record streams."""
+    """Add the whole job to `env`, reading the given raw-record streams.
+
+    Sources run at the job's parallelism, so every step up to the keyed state machines is a
+    forward connection and each shard's order (which is each agent's order) is kept.
+    """
     catalogue = load_catalogue(Path(config.job.sql_dir))
     t_env = StreamTableEnvironment.create(env)
     t_env.get_config().set("table.local-time-zone", "UTC")
 
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
-    parsed = combined.process(ParseRecords(), output_type=CONTACT_EVENT_TYPE).name("parse")
-    lateness = Duration.of_seconds(5)
-    idleness = Duration.of_millis(config.job.idle_timeout_ms)
-    for name, stream in (
-        ("contact_events", parsed),
-        ("agent_events", parsed.get_side_output(AGENT_EVENTS)),
-    ):
-        timed = stream.assign_timestamps_and_watermarks(
-            # with_idleness builds a new strategy without the Python assigner: it goes last.
-            WatermarkStrategy.for_bounded_out_of_orderness(lateness)
-            .with_idleness(idleness)
-            .with_timestamp_assigner(EventTime())
-        )
-        table = t_env.from_data_stream(
-            timed,
-            Schema.new_builder()
-            .column_by_metadata("event_time", DataTypes.TIMESTAMP_LTZ(3), "rowtime")
-            .watermark("event_time", "SOURCE_WATERMARK()")
-            .build(),
-        ).drop_columns(col("event_time_ms"))
-        t_env.create_temporary_view(name, table)
+    parsed = combined.process(ParseRecords(), output_type=Types.PICKLED_BYTE_ARRAY()).name("parse")
+    contacts = _event_time(parsed, config)
+    agent_events = _event_time(parsed.get_side_output(AGENT_EVENTS), config)
+    _register_view(t_env, "contact_events",
+                   contacts.map(_contact_row, output_type=CONTACT_EVENT_TYPE), "event_time_ms")
+    _register_view(t_env, "agent_events",
+                   agent_events.map(_agent_row, output_type=AGENT_EVENT_TYPE), "event_time_ms")
+
+    activity = (
+        agent_events.key_by(lambda e: e.agent_arn or e.agent_id, key_type=Types.STRING())
+        .process(AgentActivityFunction(), output_type=AGENT_TRANSITION_TYPE)
+        .name("agent activity")
+    )
+    _register_view(t_env, "agent_transitions", activity, "at_ms")
+    _register_view(t_env, "agent_facts", activity.get_side_output(AGENT_FACTS), "at_ms")
+    _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
 
     records = [_metric_records(t_env, metric) for metric in catalogue]
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
@@ -143,6 +145,29 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         JsonLinesDeadLetterFunction(jsonl_path(config.job.dead_letter))
     ).name("dead-letters")
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
+
+
+def _event_time(stream: DataStream, config: Config) -> DataStream:
+    """Event time from each event's own timestamp, allowing `lateness` of disorder."""
+    return stream.assign_timestamps_and_watermarks(
+        # with_idleness builds a new strategy without the Python assigner: it goes last.
+        WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_seconds(5))
+        .with_idleness(Duration.of_millis(config.job.idle_timeout_ms))
+        .with_timestamp_assigner(EventTime())
+    )
+
+
+def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,
+                   millis_column: str) -> None:
+    """A SQL view whose `event_time` (rowtime) comes from an epoch-millis column."""
+    table = t_env.from_data_stream(
+        stream,
+        Schema.new_builder()
+        .column_by_expression("event_time", f"TO_TIMESTAMP_LTZ({millis_column}, 3)")
+        .watermark("event_time", "SOURCE_WATERMARK()")
+        .build(),
+    ).drop_columns(col(millis_column))
+    t_env.create_temporary_view(name, table)
 
 
 def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable) -> DataStream:

@@ -3,7 +3,7 @@ import pytest
 from jobs import cli
 
 COMMANDS = [[], ["run"], ["dev"], ["dev", "up"], ["dev", "down"], ["dev", "status"],
-            ["simulate"], ["demo"]]
+            ["simulate"], ["demo"], ["replay"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
@@ -41,3 +41,8 @@ def test_a_bad_metric_file_stops_run_before_flink_starts(tmp_path, capsys):
     props.write_text(f'[{{"PropertyGroupId": "Job", "PropertyMap": {{"sql.dir": "{sql}"}}}}]')
     assert cli.main(["run", "--config", str(props)]) == 2
     assert f"{sql / 'broken.sql'}:1: header lacks '-- time" in capsys.readouterr().err
+
+
+def test_replay_of_a_missing_file_names_it(tmp_path, capsys):
+    assert cli.main(["replay", str(tmp_path / "absent.jsonl")]) == 2
+    assert "replay: no such file" in capsys.readouterr().err

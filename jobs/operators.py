@@ -7,7 +7,8 @@ from __future__ import annotations
 from pyflink.common import Row
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
-from pyflink.datastream.state import ValueStateDescriptor
+from pyflink.common.time import Time
+from pyflink.datastream.state import StateTtlConfig, ValueStateDescriptor
 
 from jobs import agents
 
@@ -34,6 +35,17 @@ AGENT_WORK_TYPE = Types.ROW_NAMED(
 )
 AGENT_FACTS = OutputTag("agent-facts", AGENT_FACTS_TYPE)
 AGENT_WORK = OutputTag("agent-work", AGENT_WORK_TYPE)
+
+
+# The state machines clear their own state (after logout, completion or expiry, plus a grace
+# period); this TTL only catches a key whose clearing timer was somehow never reached.
+STATE_TTL = StateTtlConfig.new_builder(Time.days(2)).cleanup_full_snapshot().build()
+
+
+def _state(name: str) -> ValueStateDescriptor:
+    descriptor = ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY())
+    descriptor.enable_time_to_live(STATE_TTL)
+    return descriptor
 
 
 def _name(value) -> str | None:
@@ -69,12 +81,8 @@ class AgentActivityFunction(KeyedProcessFunction):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
-        self._state = runtime_context.get_state(
-            ValueStateDescriptor("agent", Types.PICKLED_BYTE_ARRAY())
-        )
-        self._timers = runtime_context.get_state(
-            ValueStateDescriptor("timers", Types.PICKLED_BYTE_ARRAY())
-        )
+        self._state = runtime_context.get_state(_state("agent"))
+        self._timers = runtime_context.get_state(_state("timers"))
         group = runtime_context.get_metrics_group().add_group("agents")
         self._stale = group.counter("agentsGoneStale")
 

@@ -32,8 +32,10 @@ from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
+from jobs.contacts import link_event
 from jobs.operators import (
-    AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_WORK, AgentActivityFunction,
+    AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_WORK, CONTACT_TRANSITION_TYPE, CONTACTS_COMPLETED,
+    AgentActivityFunction, ContactLifecycleFunction,
 )
 
 LOG = logging.getLogger(__name__)
@@ -115,10 +117,10 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
 
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
     parsed = combined.process(ParseRecords(), output_type=Types.PICKLED_BYTE_ARRAY()).name("parse")
-    contacts = _event_time(parsed, config)
+    contact_events = _event_time(parsed, config)
     agent_events = _event_time(parsed.get_side_output(AGENT_EVENTS), config)
     _register_view(t_env, "contact_events",
-                   contacts.map(_contact_row, output_type=CONTACT_EVENT_TYPE), "event_time_ms")
+                   contact_events.map(_contact_row, output_type=CONTACT_EVENT_TYPE), "event_time_ms")
     _register_view(t_env, "agent_events",
                    agent_events.map(_agent_row, output_type=AGENT_EVENT_TYPE), "event_time_ms")
 
@@ -127,6 +129,15 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         .process(AgentActivityFunction(), output_type=AGENT_TRANSITION_TYPE)
         .name("agent activity")
     )
+    lifecycle = (
+        contact_events.flat_map(_with_links, output_type=Types.PICKLED_BYTE_ARRAY())
+        .key_by(lambda e: e.contact_id, key_type=Types.STRING())
+        .process(ContactLifecycleFunction(), output_type=CONTACT_TRANSITION_TYPE)
+        .name("contact lifecycle")
+    )
+    _register_view(t_env, "contact_transitions", lifecycle, "at_ms")
+    _register_view(t_env, "contacts_completed", lifecycle.get_side_output(CONTACTS_COMPLETED),
+                   "at_ms")
     _register_view(t_env, "agent_transitions", activity, "at_ms")
     _register_view(t_env, "agent_facts", activity.get_side_output(AGENT_FACTS), "at_ms")
     _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
@@ -145,6 +156,15 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         JsonLinesDeadLetterFunction(jsonl_path(config.job.dead_letter))
     ).name("dead-letters")
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
+
+
+def _with_links(event: ContactEvent):
+    """The event for its own contact and, for a transfer or callback, the link to the contact
+    it came from (see `jobs.contacts.link_event`)."""
+    yield event
+    link = link_event(event)
+    if link is not None:
+        yield link
 
 
 def _event_time(stream: DataStream, config: Config) -> DataStream:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 
-import orjson
-import pytest
-from connectors.file_source import file_sources
-from jobs.config import Config, JobSettings, TimestreamSettings
-from jobs.main import local_environment
-from jobs.pipeline import build_job
+from tests.operator.conftest import measures
 from simulator.records import (
     Agent, AgentState, Queue, RoutingProfile, SnapshotContact, Status, agent_event,
 )
@@ -56,29 +50,6 @@ def agent_two() -> list[dict]:
         agent_event("2c", "STATE_CHANGE", M + 40_000, me, missed, ringing),
         agent_event("2d", "STATE_CHANGE", M + 45_000, me, AgentState(available(M + 45_000)), missed),
     ]
-
-
-@pytest.fixture
-def job_output(tmp_path):
-    def run(records: list[dict]) -> list[dict]:
-        config = Config(
-            timestream=TimestreamSettings(target=f"jsonl:{tmp_path / 'records.jsonl'}"),
-            job=JobSettings(parallelism=2, checkpoint_interval_ms=0,
-                            checkpoint_dir=str(tmp_path / "checkpoints"),
-                            dead_letter=f"jsonl:{tmp_path / 'dead.jsonl'}"),
-        )
-        recording = tmp_path / "recorded.jsonl"
-        recording.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
-        env = local_environment(config)
-        build_job(env, config, file_sources(env, [recording]))
-        env.execute("bounded agent activity")
-        return [json.loads(line) for line in (tmp_path / "records.jsonl").read_text().splitlines()]
-
-    return run
-
-
-def measures(line: dict) -> dict:
-    return {m["Name"]: m["Value"] for m in line["record"]["MeasureValues"]}
 
 
 def test_agent_work_lands_per_agent_and_minute(job_output):

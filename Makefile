@@ -7,7 +7,7 @@ JAR := connectors/target/connect-metrics-connectors.jar
 DURATION ?= 0
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup prerequisites connectors lint clean
+.PHONY: demo test bench setup prerequisites connectors lint clean
 
 demo: setup
 	$(PY) -m jobs.cli demo --duration $(DURATION)
@@ -15,8 +15,11 @@ demo: setup
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: setup
+	$(PY) -m benchmarks.parse_throughput
+
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check jobs connectors simulator tests
+	$(VENV)/bin/ruff check jobs connectors simulator benchmarks tests
 
 setup: prerequisites $(VENV)/.installed node_modules/.installed $(JAR)
 

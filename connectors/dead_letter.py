@@ -1,40 +1,117 @@
-"""Where records the job cannot use go: one JSON object per line in a local file.
+"""Where records the job cannot use go, each a JSON object with a reason and a message.
 
-All dead letters are keyed to one writer so lines never interleave; each line is flushed when
-written, so nothing sits only in memory.
+Targets: `jsonl:PATH` (one object per line in a local file) or `kinesis:STREAM` (one Kinesis
+record each). All dead letters are keyed to one writer so lines never interleave; each is written
+(and a file flushed) before the next, so nothing sits only in memory.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext
+
+from jobs.config import KinesisSettings
+
+MAX_KINESIS_RECORD_BYTES = 1_000_000
+KEPT_RAW_CHARS = 256_000
 
 
 def jsonl_path(target: str) -> Path:
     """The file of a `jsonl:PATH` target; any other form is a usage error naming the fix."""
     kind, _, location = target.partition(":")
     if kind != "jsonl" or not location:
-        raise ValueError(
-            f"dead-letter target {target!r} is not supported: use jsonl:PATH "
-            "(one JSON object per line)"
-        )
+        raise ValueError(f"target {target!r} is not supported here: use jsonl:PATH")
     return Path(location)
 
 
-class JsonLinesDeadLetterFunction(KeyedProcessFunction):
-    """Appends each dead letter (already JSON) as one line."""
+def check_target(target: str) -> None:
+    kind, _, location = target.partition(":")
+    if kind not in ("jsonl", "kinesis") or not location:
+        raise ValueError(
+            f"dead-letter target {target!r} is not supported: use jsonl:PATH (one JSON object "
+            "per line) or kinesis:STREAM"
+        )
 
+
+class JsonLinesDeadLetters:
     def __init__(self, path: Path):
-        self._path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", encoding="utf-8")
 
-    def open(self, runtime_context: RuntimeContext):
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self._path.open("a", encoding="utf-8")
-
-    def process_element(self, value, ctx):
-        self._file.write(value + "\n")
+    def write(self, letter: str) -> None:
+        self._file.write(letter + "\n")
         self._file.flush()
 
-    def close(self):
+    def close(self) -> None:
         self._file.close()
+
+
+class KinesisDeadLetters:
+    """One Kinesis record per dead letter; a letter over Kinesis' 1 MB keeps a prefix of the raw
+    bytes and says so (`raw_truncated`)."""
+
+    def __init__(self, client, stream: str, max_attempts: int = 10,
+                 sleep: Callable[[float], None] = time.sleep):
+        self._client = client
+        self._stream = stream
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+
+    def write(self, letter: str) -> None:
+        data = letter.encode("utf-8")
+        if len(data) > MAX_KINESIS_RECORD_BYTES:
+            document = orjson.loads(data)
+            document["raw_base64"] = document.get("raw_base64", "")[:KEPT_RAW_CHARS]
+            document["raw_truncated"] = True
+            data = orjson.dumps(document)
+        key = orjson.loads(data).get("reason", "dead-letter")
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                self._client.put_record(StreamName=self._stream, Data=data, PartitionKey=key)
+                return
+            except Exception as err:  # noqa: BLE001 - retried, then raised with context
+                if attempt == self._max_attempts:
+                    raise RuntimeError(
+                        f"dead letters cannot be written to Kinesis stream {self._stream!r}: {err}"
+                    ) from err
+                self._sleep(min(10.0, 0.2 * 2 ** attempt))
+
+    def close(self) -> None:
+        pass
+
+
+def dead_letter_writer(target: str, kinesis: KinesisSettings):
+    check_target(target)
+    kind, _, location = target.partition(":")
+    if kind == "jsonl":
+        return JsonLinesDeadLetters(Path(location))
+    import boto3
+
+    client = boto3.client(
+        "kinesis", region_name=kinesis.region, endpoint_url=kinesis.endpoint or None
+    )
+    return KinesisDeadLetters(client, location)
+
+
+class DeadLetterFunction(KeyedProcessFunction):
+    """Writes each dead letter (already JSON) to the configured target."""
+
+    def __init__(self, target: str, kinesis: KinesisSettings):
+        check_target(target)
+        self._target = target
+        self._kinesis = kinesis
+
+    def open(self, runtime_context: RuntimeContext):
+        self._writer = dead_letter_writer(self._target, self._kinesis)
+        self._written = runtime_context.get_metrics_group().counter("deadLettersWritten")
+
+    def process_element(self, value, ctx):
+        self._writer.write(value)
+        self._written.inc()
+
+    def close(self):
+        self._writer.close()

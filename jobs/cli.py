@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 from jobs.config import Config, ConfigError
 from jobs.metrics import MetricFileError, load_catalogue
 from jobs.prerequisites import SetupError
+from simulator import cli as simulator_cli
 
 LOG = logging.getLogger("connect-metrics")
 
@@ -92,22 +92,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=_dev)
 
     simulate = commands.add_parser(
-        "simulate", parents=[common], help="publish a simulated contact centre to Kinesis",
-        description="Publish agent events and contact events of a simulated contact centre "
-        "into the two Kinesis streams, in real time (or faster with --speed).",
+        "simulate", parents=[common], help="simulate a contact centre: both feeds and the truth",
+        description="Simulate an Amazon Connect contact centre and publish its agent events and "
+        "contact events into the two Kinesis streams (in real time, or faster with --speed), or "
+        "write them to JSON-lines files; --truth writes what really happened beside them.",
     )
-    simulate.add_argument("--agents", type=int, default=10, help="agents (default 10)")
-    simulate.add_argument("--queues", type=int, default=2, help="queues (default 2)")
-    simulate.add_argument("--rate", type=float, default=6.0,
-                          help="contacts arriving per minute (default 6)")
-    simulate.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                          help="simulated seconds to publish (default: until Ctrl-C)")
-    simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    simulate.add_argument("--speed", type=float, default=1.0,
-                          help="simulated seconds per wall-clock second (default 1)")
-    simulate.add_argument("--backlog", type=float, default=0.0, metavar="SECONDS",
-                          help="start the simulated clock this far in the past and publish "
-                          "that history at once (default 0)")
+    simulator_cli.add_arguments(simulate)
     simulate.set_defaults(handler=_simulate)
 
     demo = commands.add_parser(
@@ -124,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _job_config(args: argparse.Namespace, config: Config) -> Config:
     """The configuration with the command line's overrides, checked before Flink starts."""
+    from connectors.dead_letter import check_target
     from jobs import prerequisites
     from jobs.main import CONNECTOR_JAR, use_local_credentials
 
@@ -136,6 +127,7 @@ def _job_config(args: argparse.Namespace, config: Config) -> Config:
     if getattr(args, "sink", None):
         config = replace(config, timestream=replace(config.timestream, target=args.sink))
     load_catalogue(Path(config.job.sql_dir))
+    check_target(config.job.dead_letter)
     prerequisites.require_java()
     prerequisites.require_connector_jar(CONNECTOR_JAR)
     use_local_credentials(config)
@@ -166,11 +158,18 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _tables(config: Config) -> list[str]:
+    """Every Timestream table the job writes with this configuration."""
+    from connectors.raw_events import RAW_TABLES
+
+    tables = [metric.table for metric in load_catalogue(Path(config.job.sql_dir))]
+    return tables + list(RAW_TABLES) if config.timestream.raw_tables else tables
+
+
 def _dev(args: argparse.Namespace, config: Config) -> int:
     from jobs import local_stack
 
-    tables = [metric.table for metric in load_catalogue(Path(config.job.sql_dir))]
-    settings = local_stack.StackSettings.from_config(config, tables)
+    settings = local_stack.StackSettings.from_config(config, _tables(config))
     if args.action == "up":
         local_stack.up(settings)
         print(local_stack.status(settings))
@@ -183,39 +182,13 @@ def _dev(args: argparse.Namespace, config: Config) -> int:
 
 
 def _simulate(args: argparse.Namespace, config: Config) -> int:
-    import boto3
-
-    from jobs.main import use_local_credentials
-    from simulator.centre import AGENT_FEED, CONTACT_FEED, Centre, CentreSettings
-    from simulator.publish import KinesisPublisher, publish_paced
-
-    use_local_credentials(config)
-    client = boto3.client(
-        "kinesis", region_name=config.kinesis.region, endpoint_url=config.kinesis.endpoint or None
-    )
-    publisher = KinesisPublisher(
-        client, {AGENT_FEED: config.kinesis.agent_stream, CONTACT_FEED: config.kinesis.contact_stream}
-    )
-    now = int(time.time() * 1000)
-    centre = Centre(
-        CentreSettings(agents=args.agents, queues=args.queues, arrivals_per_minute=args.rate),
-        seed=args.seed, start_ms=now - int(args.backlog * 1000),
-    )
-    duration = None if args.duration is None else int(args.duration * 1000)
-    LOG.info("publishing to %s and %s at %s", config.kinesis.agent_stream,
-             config.kinesis.contact_stream, config.kinesis.endpoint or "AWS")
-    try:
-        publish_paced(centre.events(duration), publisher, now, speed=args.speed)
-    finally:
-        LOG.info("published %d records", publisher.sent)
-    return 0
+    return simulator_cli.run(args, config)
 
 
 def _demo(args: argparse.Namespace, config: Config) -> int:
     from jobs.demo import run_demo
 
-    tables = [metric.table for metric in load_catalogue(Path(config.job.sql_dir))]
-    return run_demo(config, tables, args.duration, args.config)
+    return run_demo(config, _tables(config), args.duration, args.config)
 
 
 if __name__ == "__main__":

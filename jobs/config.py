@@ -45,6 +45,7 @@ class TimestreamSettings:
     max_retry_seconds: int = 300
     memory_retention_hours: int = 6
     magnetic_writes: bool = False
+    raw_tables: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class JobSettings:
     interval_minutes: int = 1
     idle_timeout_ms: int = 5_000
     dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
+    keep_agent_names: bool = False
+    keep_usernames: bool = True
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
         options = ["--config", str(config_path)] if config_path else []
         children.append(_start([*base, "run", *options], LOG_DIR / "job.log"))
         children.append(_start(
-            [*base, "simulate", *options, "--agents", "20", "--queues", "3", "--rate", "40",
+            [*base, "simulate", *options, "--agents", "30", "--queues", "3", "--rate", "6",
              "--backlog", "150", "--seed", "7"],
             LOG_DIR / "simulator.log",
         ))

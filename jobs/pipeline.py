@@ -26,11 +26,12 @@ from pyflink.datastream import (
 from pyflink.table import Schema, StreamTableEnvironment
 from pyflink.table.expressions import col
 
-from connectors.dead_letter import JsonLinesDeadLetterFunction, jsonl_path
+from connectors.dead_letter import DeadLetterFunction
+from connectors.raw_events import agent_event_records, contact_event_records
 from connectors.timestream import to_record
 from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
 from jobs.config import Config
-from jobs.events import AgentEvent, ContactEvent, parse_record
+from jobs.events import AgentEvent, ContactEvent, ParseOptions, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
 from jobs.contacts import link_event
 from jobs.operators import (
@@ -60,6 +61,9 @@ SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
 class ParseRecords(ProcessFunction):
     """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters."""
 
+    def __init__(self, options: ParseOptions):
+        self._options = options
+
     def open(self, runtime_context: RuntimeContext):
         group = runtime_context.get_metrics_group()
         self._records_in = group.counter("connectRecordsIn")
@@ -67,7 +71,9 @@ class ParseRecords(ProcessFunction):
 
     def process_element(self, value, ctx):
         self._records_in.inc()
-        event = parse_record(bytes(value.data), value.stream, value.arrival_time)
+        event = parse_record(
+            bytes(value.data), value.stream, value.arrival_time, options=self._options
+        )
         if isinstance(event, ContactEvent):
             yield event
         elif isinstance(event, AgentEvent):
@@ -116,7 +122,12 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     t_env.get_config().set("table.local-time-zone", "UTC")
 
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
-    parsed = combined.process(ParseRecords(), output_type=Types.PICKLED_BYTE_ARRAY()).name("parse")
+    options = ParseOptions(
+        keep_agent_names=config.job.keep_agent_names, keep_usernames=config.job.keep_usernames
+    )
+    parsed = combined.process(
+        ParseRecords(options), output_type=Types.PICKLED_BYTE_ARRAY()
+    ).name("parse")
     contact_events = _event_time(parsed, config)
     agent_events = _event_time(parsed.get_side_output(AGENT_EVENTS), config)
     _register_view(t_env, "contact_events",
@@ -143,6 +154,12 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
 
     records = [_metric_records(t_env, metric) for metric in catalogue]
+    if config.timestream.raw_tables:
+        records.append(
+            contact_events.union(agent_events)
+            .flat_map(_raw_event_records, output_type=SINK_RECORD_TYPE)
+            .name("raw event tables")
+        )
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
     written = (
         union.key_by(lambda r: r[0], key_type=Types.STRING())
@@ -153,9 +170,20 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         written.get_side_output(SINK_DEAD_LETTERS)
     )
     dead_letters.key_by(lambda _: 0, key_type=Types.INT()).process(
-        JsonLinesDeadLetterFunction(jsonl_path(config.job.dead_letter))
+        DeadLetterFunction(config.job.dead_letter, config.kinesis)
     ).name("dead-letters")
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
+
+
+def _raw_event_records(event):
+    """The event in the raw-event table layout (`connectors.raw_events`)."""
+    version = time.time_ns() // 1000
+    if isinstance(event, ContactEvent):
+        rows = contact_event_records(event, version)
+    else:
+        rows = agent_event_records(event, version)
+    for table, record in rows:
+        yield table, orjson.dumps(record).decode()
 
 
 def _with_links(event: ContactEvent):

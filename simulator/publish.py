@@ -6,11 +6,10 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-import orjson
-
 from simulator.centre import Emitted
 
 MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 5_000_000  # PutRecords takes at most 5 MB (data and partition keys)
 LOG = logging.getLogger(__name__)
 
 
@@ -22,13 +21,19 @@ class KinesisPublisher:
         self._client = client
         self._streams = streams
         self._buffers: dict[str, list[dict]] = {feed: [] for feed in streams}
+        self._sizes: dict[str, int] = {feed: 0 for feed in streams}
         self._max_attempts = max_attempts
         self._sleep = sleep
         self.sent = 0
 
     def add(self, event: Emitted) -> None:
+        data = event.payload
+        size = len(data) + len(event.partition_key.encode())
+        if self._buffers[event.feed] and self._sizes[event.feed] + size > MAX_BYTES_PER_CALL:
+            self._send(event.feed)
         buffer = self._buffers[event.feed]
-        buffer.append({"Data": orjson.dumps(event.record), "PartitionKey": event.partition_key})
+        buffer.append({"Data": data, "PartitionKey": event.partition_key})
+        self._sizes[event.feed] += size
         if len(buffer) >= MAX_RECORDS_PER_CALL:
             self._send(event.feed)
 
@@ -39,6 +44,7 @@ class KinesisPublisher:
 
     def _send(self, feed: str) -> None:
         entries, self._buffers[feed] = self._buffers[feed], []
+        self._sizes[feed] = 0
         stream = self._streams[feed]
         for attempt in range(1, self._max_attempts + 1):
             response = self._client.put_records(StreamName=stream, Records=entries)

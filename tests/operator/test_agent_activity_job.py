@@ -53,7 +53,7 @@ def agent_two() -> list[dict]:
 
 
 def test_agent_work_lands_per_agent_and_minute(job_output):
-    lines = job_output(agent_one() + agent_two())
+    lines = job_output(agent_one() + agent_two(), raw_tables=True)
     agent_rows = {
         ({d["Name"]: d["Value"] for d in line["record"]["Dimensions"]}["agent_id"],
          int(line["record"]["Time"])): measures(line)
@@ -69,3 +69,7 @@ def test_agent_work_lands_per_agent_and_minute(job_output):
             "sum_after_contact_work_time": "0.0", "contacts_with_after_contact_work": "0",
         },
     }
+    raw = [line for line in lines if line["table"] == "AgentEvent"]
+    assert sorted(line["record"]["MeasureValues"][0]["Value"] for line in raw) == sorted(
+        r["EventId"] for r in agent_one() + agent_two()
+    )

@@ -23,6 +23,7 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
     seen = 0
+    printed: dict[str, int] = {}  # rows printed per table: each table's list only grows
     try:
         local_stack.up(settings)
         base = [sys.executable, "-m", "jobs.cli"]
@@ -43,10 +44,14 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
                         f"{' '.join(child.args[2:4])} exited with {child.returncode}; "
                         f"see its log in {LOG_DIR}"
                     )
-            records = landed_records(config.timestream.endpoint, config.timestream.database)
-            for record in records[seen:]:
-                print(record.describe(), flush=True)
-                seen += 1
+            by_table: dict[str, list] = {}
+            for record in landed_records(config.timestream.endpoint, config.timestream.database):
+                by_table.setdefault(record.table, []).append(record)
+            for table, records in sorted(by_table.items()):
+                for record in records[printed.get(table, 0):]:
+                    print(record.describe(), flush=True)
+                    printed[table] = printed.get(table, 0) + 1
+                    seen += 1
             time.sleep(1)
     except KeyboardInterrupt:
         pass

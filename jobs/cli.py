@@ -77,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
     replay.set_defaults(handler=_replay)
 
+    package = commands.add_parser(
+        "package", parents=[common], help="build the application zip for Amazon Managed Service for Apache Flink",
+        description="Build the MSF application zip (main.py, the job, sql/, the connector jar "
+        "under lib/, Python dependencies for Python 3.12 manylinux x86_64) and print the run "
+        "options to set. The same inputs give the same zip.",
+    )
+    package.add_argument("--out", type=Path, default=Path("dist/connect-metrics.zip"),
+                         metavar="ZIP", help="where to write the zip (default dist/connect-metrics.zip)")
+    package.set_defaults(handler=_package)
+
     dev = commands.add_parser(
         "dev", help="start, stop or inspect the local emulators",
         description="The local stack: kinesis-mock (Kinesis) and moto (Timestream), on the "
@@ -135,16 +145,10 @@ def _job_config(args: argparse.Namespace, config: Config) -> Config:
 
 
 def _replay(args: argparse.Namespace, config: Config) -> int:
-    from connectors.file_source import file_sources
-    from jobs.main import local_environment
-    from jobs.pipeline import build_job
+    from jobs.prerequisites import free_ports
+    from jobs.replay import replay
 
-    config = _job_config(args, config)
-    env = local_environment(config)
-    build_job(env, config, file_sources(env, args.files))
-    LOG.info("replaying %d file(s)", len(args.files))
-    env.execute("connect-metrics replay")
-    LOG.info("replay done")
+    replay(_job_config(args, config), args.files, rest_port=free_ports(1)[0])
     return 0
 
 
@@ -155,6 +159,20 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.restore is not None and not (args.restore / "_metadata").is_file():
         raise SetupError(f"{args.restore} is not a checkpoint (no _metadata file in it)")
     run(config, local_environment(config, restore_from=args.restore))
+    return 0
+
+
+def _package(args: argparse.Namespace, config: Config) -> int:
+    from deploy.package import build_package, run_options
+    from jobs import prerequisites
+    from jobs.main import CONNECTOR_JAR
+
+    prerequisites.require_connector_jar(CONNECTOR_JAR)
+    zip_path = build_package(args.out, CONNECTOR_JAR)
+    print(f"{zip_path} ({zip_path.stat().st_size / 1_000_000:.1f} MB)")
+    print("property group kinesis.analytics.flink.run.options:")
+    for key, value in run_options().items():
+        print(f"  {key} = {value}")
     return 0
 
 

@@ -35,7 +35,10 @@ def use_local_credentials(config: Config) -> None:
 
 
 def local_environment(
-    config: Config, jar: Path = CONNECTOR_JAR, restore_from: Path | None = None
+    config: Config,
+    jar: Path = CONNECTOR_JAR,
+    restore_from: Path | None = None,
+    rest_port: int | None = None,
 ) -> StreamExecutionEnvironment:
     """A MiniCluster environment whose Python workers use this interpreter.
 
@@ -49,6 +52,9 @@ def local_environment(
     flink_config.set_string(
         "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
     )
+    if rest_port is not None:
+        flink_config.set_string("rest.bind-address", "127.0.0.1")
+        flink_config.set_string("rest.port", str(rest_port))
     if restore_from is not None:
         flink_config.set_string("execution.state-recovery.path", str(Path(restore_from).resolve()))
     flink_config.set_string("pipeline.jars", jar.resolve().as_uri())

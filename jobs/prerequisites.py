@@ -120,6 +120,18 @@ def require_node(environ: Mapping[str, str] | None = None, run: Runner = version
     return node
 
 
+def free_ports(count: int) -> list[int]:
+    """Loopback ports the kernel just handed out (all held at once, so they differ)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def port_in_use(host: str, port: int) -> bool:
     """True when something listens on, or holds, `host:port`.
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,17 +11,8 @@ import pytest
 from jobs.config import Config, JobSettings, KinesisSettings, TimestreamSettings
 from jobs.local_stack import StackSettings, down, up
 from jobs.metrics import load_catalogue
-from jobs.prerequisites import require_connector_jar
+from jobs.prerequisites import free_ports, require_connector_jar
 from jobs.main import CONNECTOR_JAR
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports the kernel just handed out, so a test never meets a developer's own stack."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def write_properties(config: Config, path: Path) -> Path:

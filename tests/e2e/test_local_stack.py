@@ -15,7 +15,7 @@ from jobs.config import Config, KinesisSettings, TimestreamSettings
 from jobs.landed import landed_records
 from jobs.local_stack import StackSettings, down, status, up
 from jobs.prerequisites import SetupError, port_in_use
-from tests.e2e.conftest import free_ports
+from jobs.prerequisites import free_ports
 
 pytestmark = pytest.mark.e2e
 

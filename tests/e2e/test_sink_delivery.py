@@ -14,7 +14,8 @@ import pytest
 
 from jobs.config import Config
 from jobs.landed import as_timestream_table, landed_records
-from tests.e2e.conftest import free_ports, write_properties
+from jobs.prerequisites import free_ports
+from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import (
     INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, put, rows, start_job,
     stop_group,

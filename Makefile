@@ -19,7 +19,7 @@ bench: setup
 	$(PY) -m benchmarks.parse_throughput
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check jobs connectors simulator benchmarks tests
+	$(VENV)/bin/ruff check jobs connectors simulator benchmarks deploy docker tests main.py
 
 setup: prerequisites $(VENV)/.installed node_modules/.installed $(JAR)
 

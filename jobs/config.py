@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
+MSF_GROUP_PREFIX = "kinesis.analytics."
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -106,6 +107,8 @@ class Config:
             if not isinstance(group, dict) or "PropertyGroupId" not in group:
                 raise ConfigError(f"{source}: each group needs PropertyGroupId and PropertyMap")
             group_id = str(group["PropertyGroupId"])
+            if group_id.startswith(MSF_GROUP_PREFIX):
+                continue  # the service's own groups (run options), not the job's
             section = _section_name(group_id)
             if section not in sections:
                 known = ", ".join(_group_id(name) for name in sections)

@@ -58,3 +58,11 @@ def test_property_groups_round_trip():
     ])
     assert config.timestream.magnetic_writes is True
     assert Config.from_property_groups(config.to_property_groups()) == config
+
+
+def test_the_services_own_run_options_group_is_not_the_jobs():
+    config = Config.from_property_groups([
+        {"PropertyGroupId": "kinesis.analytics.flink.run.options",
+         "PropertyMap": {"python": "main.py", "jarfile": "lib/connectors.jar"}},
+    ])
+    assert config == Config()

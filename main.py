@@ -1,0 +1,83 @@
+"""Entry script of the Amazon Managed Service for Apache Flink (MSF) application.
+
+MSF runs this file (`kinesis.analytics.flink.run.options`: `python` = `main.py`) from the root of
+the application zip that `deploy/package.py` builds. The job's own packages sit in `app/` and the
+Python libraries the MSF runtime lacks in `lib/python/`; both folders are listed on `pyFiles`, so
+the Python workers import from them, and this script puts them on `sys.path` for itself too.
+
+On MSF the configuration is the application's property groups
+(`/etc/flink/application_properties.json`) and the Flink settings (checkpointing, parallelism,
+restart strategy, the connector jar) belong to the service: this script sets none of them.
+Elsewhere it runs the same job in a local MiniCluster, configured by the file named in
+`CONNECT_METRICS_PROPERTIES` or by the defaults that target the local emulators.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Folders of the application zip that hold importable code (see deploy/package.py).
+CODE_FOLDERS = ("app", "lib/python")
+# The connector jar in the zip (MSF takes it from `jarfile`; a local run of the zip from here).
+PACKAGED_JAR = HERE / "lib" / "connect-metrics-connectors.jar"
+PROPERTIES_ENV = "CONNECT_METRICS_PROPERTIES"
+
+for _folder in reversed(CODE_FOLDERS):
+    if (HERE / _folder).is_dir() and str(HERE / _folder) not in sys.path:
+        sys.path.insert(0, str(HERE / _folder))
+
+from pyflink.datastream import StreamExecutionEnvironment  # noqa: E402
+
+from jobs.config import MSF_PROPERTIES_PATH, Config  # noqa: E402
+from jobs.main import is_loopback, local_environment, run, use_local_credentials  # noqa: E402
+
+
+def on_msf() -> bool:
+    return MSF_PROPERTIES_PATH.exists()
+
+
+def load_msf_config(path: Path = MSF_PROPERTIES_PATH) -> Config:
+    """The job's property groups from MSF's file (the service's own groups are skipped)."""
+    return msf_config(Config.load(path))
+
+
+def msf_config(config: Config) -> Config:
+    """The loaded configuration with loopback endpoints (the local defaults) made empty.
+
+    MSF property values cannot be empty, so a deployment leaves the endpoint keys out; on MSF a
+    loopback endpoint can only be the local default, and empty means the AWS endpoint of the
+    configured region.
+    """
+    kinesis, timestream = config.kinesis, config.timestream
+    if is_loopback(kinesis.endpoint):
+        kinesis = dataclasses.replace(kinesis, endpoint="")
+    if is_loopback(timestream.endpoint):
+        timestream = dataclasses.replace(timestream, endpoint="")
+    return dataclasses.replace(config, kinesis=kinesis, timestream=timestream)
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if on_msf():
+        config = load_msf_config()
+        env = StreamExecutionEnvironment.get_execution_environment()
+    else:
+        path = os.environ.get(PROPERTIES_ENV)
+        config = Config.load(Path(path) if path else None)
+        use_local_credentials(config)
+        env = (
+            local_environment(config, jar=PACKAGED_JAR)
+            if PACKAGED_JAR.is_file() else local_environment(config)
+        )
+    run(config, env)
+
+
+if __name__ == "__main__":
+    main()

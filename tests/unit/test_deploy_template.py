@@ -1,0 +1,191 @@
+"""deploy/cloudformation.yaml: valid, least privilege, and in step with the code it deploys."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from cfnlint.api import lint_file
+from cfnlint.decode import cfn_yaml
+
+from deploy.package import run_options
+from jobs.config import Config
+from jobs.metrics import load_catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "deploy" / "cloudformation.yaml"
+
+# Actions that AWS only lets you grant on Resource "*" and that touch no data.
+RESOURCE_LESS_ACTIONS = {"timestream:DescribeEndpoints"}
+IAM_RESOURCE_TYPES = {
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    return cfn_yaml.load(str(TEMPLATE_PATH))
+
+
+def resources_of_type(template: dict, type_name: str) -> dict[str, dict]:
+    return {
+        name: resource for name, resource in template["Resources"].items()
+        if resource["Type"] == type_name
+    }
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(template: dict) -> list[tuple[str, dict]]:
+    """(resource name, statement) for every statement of every IAM policy in the template."""
+    found = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] not in IAM_RESOURCE_TYPES:
+            continue
+        properties = resource.get("Properties", {})
+        documents = [policy["PolicyDocument"] for policy in properties.get("Policies", [])]
+        if "PolicyDocument" in properties:
+            documents.append(properties["PolicyDocument"])
+        for document in documents:
+            found += [(name, statement) for statement in _as_list(document["Statement"])]
+    return found
+
+
+def wildcard_grants(template: dict) -> list[str]:
+    """Every Allow of an action on Resource "*" (other than the resource-less ones), and every
+    wildcard action."""
+    problems = []
+    for name, statement in policy_statements(template):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _as_list(statement.get("Action", []))
+        problems += [f"{name}: action {a!r} is a wildcard" for a in actions if "*" in a]
+        if "*" in _as_list(statement.get("Resource", [])):
+            problems += [
+                f"{name}: {action} on Resource *" for action in actions
+                if action not in RESOURCE_LESS_ACTIONS
+            ]
+    return problems
+
+
+def statement_for(template: dict, role: str, action: str) -> dict:
+    matches = [
+        statement for name, statement in policy_statements(template)
+        if name == role and action in _as_list(statement["Action"])
+    ]
+    assert len(matches) == 1, f"{role}: expected one statement granting {action}"
+    return matches[0]
+
+
+def test_template_passes_cfn_lint():
+    matches = lint_file(TEMPLATE_PATH)
+    assert matches == [], "\n".join(str(match) for match in matches)
+
+
+def test_no_data_plane_action_is_granted_on_every_resource(template):
+    assert wildcard_grants(template) == []
+
+
+def test_the_wildcard_check_finds_a_data_plane_action_on_every_resource(template):
+    broken = {"Resources": dict(template["Resources"])}
+    broken["Resources"]["Extra"] = {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {"PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": ["kinesis:GetRecords", "timestream:DescribeEndpoints"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::bucket/key"},
+        ]}},
+    }
+    assert wildcard_grants(broken) == [
+        "Extra: kinesis:GetRecords on Resource *",
+        "Extra: action 's3:*' is a wildcard",
+    ]
+
+
+def test_the_job_reads_only_the_two_event_streams_and_writes_only_dead_letters(template):
+    reads = statement_for(template, "ServiceRole", "kinesis:GetRecords")
+    assert reads["Resource"] == [
+        {"Fn::GetAtt": ["AgentEventStream", "Arn"]},
+        {"Fn::GetAtt": ["ContactEventStream", "Arn"]},
+    ]
+    writes = statement_for(template, "ServiceRole", "kinesis:PutRecords")
+    assert writes["Resource"] == {"Fn::GetAtt": ["DeadLetterStream", "Arn"]}
+
+
+def test_every_metric_table_exists_and_the_job_may_write_exactly_those(template):
+    tables = resources_of_type(template, "AWS::Timestream::Table")
+    names = {resource["Properties"]["TableName"]: key for key, resource in tables.items()}
+    metric_tables = {metric.table for metric in load_catalogue(ROOT / "sql")}
+    assert set(names) == metric_tables, "add one AWS::Timestream::Table per sql/*.sql file"
+    writes = statement_for(template, "ServiceRole", "timestream:WriteRecords")
+    assert sorted(r["Fn::GetAtt"][0] for r in _as_list(writes["Resource"])) == sorted(
+        names.values()
+    )
+
+
+def test_code_and_logs_are_granted_on_the_one_object_and_stream(template):
+    code = statement_for(template, "ServiceRole", "s3:GetObject")
+    assert code["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${CodeBucket}/${CodeKey}"}
+    logs = statement_for(template, "ServiceRole", "logs:PutLogEvents")
+    assert logs["Resource"]["Fn::Sub"].endswith(":log-group:${LogGroup}:log-stream:${LogStream}")
+
+
+def test_contact_events_of_the_instance_are_routed_to_the_contact_stream(template):
+    rule = template["Resources"]["ContactEventRule"]["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.connect"],
+        "detail-type": ["Amazon Connect Contact Event"],
+        "detail": {"instanceArn": [{"Ref": "ConnectInstanceArn"}]},
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["ContactEventStream", "Arn"]}
+    assert target["RoleArn"] == {"Fn::GetAtt": ["ContactEventRuleRole", "Arn"]}
+    puts = statement_for(template, "ContactEventRuleRole", "kinesis:PutRecord")
+    assert puts["Resource"] == {"Fn::GetAtt": ["ContactEventStream", "Arn"]}
+
+
+def _property_groups(template: dict) -> dict[str, dict]:
+    application = template["Resources"]["Application"]["Properties"]
+    groups = application["ApplicationConfiguration"]["EnvironmentProperties"]["PropertyGroups"]
+    return {group["PropertyGroupId"]: group["PropertyMap"] for group in groups}
+
+
+def _resolve(value, parameters: dict) -> str:
+    """A plain value for a property: a parameter's default, or a stand-in for other functions."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(parameters.get(value["Ref"], {}).get("Default", value["Ref"]))
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return re.sub(r"\$\{([^}]+)\}", lambda match: match.group(1), value["Fn::Sub"])
+    assert isinstance(value, str), f"unexpected property value {value!r}"
+    return value
+
+
+def test_run_options_match_the_package_layout(template):
+    assert _property_groups(template)["kinesis.analytics.flink.run.options"] == run_options()
+
+
+def test_job_property_groups_are_a_valid_configuration(template):
+    parameters = template["Parameters"]
+    groups = [
+        {"PropertyGroupId": group_id,
+         "PropertyMap": {key: _resolve(value, parameters) for key, value in properties.items()}}
+        for group_id, properties in _property_groups(template).items()
+        if group_id != "kinesis.analytics.flink.run.options"
+    ]
+    config = Config.from_property_groups(groups, source="cloudformation.yaml")
+    assert config.timestream.target == "timestream"
+    assert config.job.dead_letter.startswith("kinesis:")
+    assert config.timestream.memory_retention_hours == int(
+        parameters["MemoryRetentionHours"]["Default"]
+    )
+
+
+def test_application_runs_on_flink_2_2_with_managed_checkpoints(template):
+    application = template["Resources"]["Application"]["Properties"]
+    assert application["RuntimeEnvironment"] == "FLINK-2_2"
+    flink = application["ApplicationConfiguration"]["FlinkApplicationConfiguration"]
+    assert flink["CheckpointConfiguration"]["CheckpointingEnabled"] is True
+    assert flink["ParallelismConfiguration"]["AutoScalingEnabled"] == {"Ref": "AutoScalingEnabled"}

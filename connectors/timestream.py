@@ -153,6 +153,7 @@ class WriteOutcome:
     written: int = 0
     calls: int = 0
     retries: int = 0
+    rejected: int = 0  # records Timestream answered with RejectedRecords (any reason)
     superseded: int = 0
     refused: list[tuple[dict, str]] = field(default_factory=list)
 
@@ -246,6 +247,7 @@ class TimestreamWriter:
         """The records to send again; Timestream wrote every record it did not reject."""
         rejected = {r["RecordIndex"]: r for r in response.get("RejectedRecords", [])}
         outcome.written += len(batch) - len(rejected)
+        outcome.rejected += len(rejected)
         again = []
         for index, rejection in sorted(rejected.items()):
             record = batch[index]

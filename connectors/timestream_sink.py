@@ -63,6 +63,7 @@ class TimestreamSinkFunction(KeyedProcessFunction):
         self._written = group.counter("recordsWritten")
         self._batches = group.counter("batches")
         self._retries = group.counter("retries")
+        self._rejected = group.counter("recordsRejected")
         self._refused = group.counter("recordsDeadLettered")
         self._superseded = group.counter("recordsSuperseded")
         self._latency_ms = 0
@@ -94,6 +95,7 @@ class TimestreamSinkFunction(KeyedProcessFunction):
             self._written.inc(outcome.written)
             self._batches.inc(outcome.calls)
             self._retries.inc(outcome.retries)
+            self._rejected.inc(outcome.rejected)
             self._superseded.inc(outcome.superseded)
             self._refused.inc(len(outcome.refused))
             for record, reason in outcome.refused:

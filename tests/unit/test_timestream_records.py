@@ -155,6 +155,7 @@ def test_rejections_are_handled_per_record():
     records = [record(version=5), record(version=5, Time=str(NOW + 1)), record(version=5), record()]
     outcome = writer(client).write("t", records, NOW)
     assert outcome.superseded == 1
+    assert outcome.rejected == 3
     assert outcome.refused == [(records[2], "rejected by Timestream: Measure value type mismatch")]
     assert [r["Version"] for r in client.calls[1]] == [6]
     assert outcome.written == 2

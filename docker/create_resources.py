@@ -15,15 +15,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectors.raw_events import RAW_TABLES
 from jobs.config import Config
-from jobs.metrics import load_catalogue
+from jobs.local_stack import Stream, create_streams, create_timestream_tables
+from jobs.metrics import timestream_tables
 
 WAIT_S = 120.0
 POLL_S = 0.5
@@ -37,94 +37,41 @@ class Resources(NamedTuple):
 
 def resources(config: Config, sql_dir: Path | None = None) -> Resources:
     """What the job reads from and writes to with this configuration."""
-    catalogue = load_catalogue(Path(sql_dir or config.job.sql_dir))
-    tables = [metric.table for metric in catalogue]
-    if config.timestream.raw_tables:
-        tables += list(RAW_TABLES)
     return Resources(
         streams=(config.kinesis.agent_stream, config.kinesis.contact_stream),
         database=config.timestream.database,
-        tables=tuple(tables),
+        tables=tuple(timestream_tables(
+            Path(sql_dir or config.job.sql_dir), config.timestream.raw_tables
+        )),
     )
 
 
 def create(config: Config, wanted: Resources) -> None:
-    kinesis = _client("kinesis", config.kinesis.endpoint or None, config.kinesis.region)
-    timestream = _client(
-        "timestream-write", config.timestream.endpoint or None, config.timestream.region
-    )
-    _wait_until_answering("Kinesis", config.kinesis.endpoint, kinesis.list_streams)
-    _wait_until_answering("Timestream", config.timestream.endpoint, timestream.list_databases)
-    for stream in wanted.streams:
-        try:
-            kinesis.create_stream(StreamName=stream, ShardCount=1)
-            print(f"created stream {stream}", flush=True)
-        except ClientError as err:
-            if _code(err) != "ResourceInUseException":
-                raise
-    for stream in wanted.streams:
-        _wait_until_active(kinesis, stream)
-    if not _database_exists(timestream, wanted.database):
-        timestream.create_database(DatabaseName=wanted.database)
-        print(f"created Timestream database {wanted.database}", flush=True)
-    existing = _table_names(timestream, wanted.database)
-    for table in wanted.tables:
-        if table not in existing:
-            timestream.create_table(DatabaseName=wanted.database, TableName=table)
-            print(f"created Timestream table {wanted.database}.{table}", flush=True)
+    """Wait for both emulators, then create what is missing (the local stack's own steps)."""
+    kinesis, timestream = config.kinesis, config.timestream
+    _wait_until_answering("Kinesis", kinesis.endpoint, kinesis.region, "kinesis", "list_streams")
+    _wait_until_answering("Timestream", timestream.endpoint, timestream.region,
+                          "timestream-write", "list_databases")
+    create_streams(kinesis.endpoint, kinesis.region, [Stream(s) for s in wanted.streams],
+                   "see the kinesis service's log")
+    create_timestream_tables(timestream.endpoint, timestream.region, wanted.database,
+                             wanted.tables)
 
 
-def _client(service: str, endpoint: str | None, region: str) -> Any:
+def _wait_until_answering(name: str, endpoint: str, region: str, service: str,
+                          probe: str) -> None:
     config = BotoConfig(connect_timeout=2, read_timeout=10, retries={"max_attempts": 2})
-    return boto3.client(service, endpoint_url=endpoint, region_name=region, config=config)
-
-
-def _wait_until_answering(name: str, endpoint: str, probe: Any) -> None:
+    client = boto3.client(service, endpoint_url=endpoint or None, region_name=region,
+                          config=config)
     deadline = time.monotonic() + WAIT_S
     while True:
         try:
-            probe()
+            getattr(client, probe)()
             return
         except (BotoCoreError, ClientError) as err:
             if time.monotonic() > deadline:
                 raise SystemExit(f"{name} did not answer at {endpoint} within {WAIT_S:.0f} s: {err}")
             time.sleep(POLL_S)
-
-
-def _wait_until_active(client: Any, stream: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        summary = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
-        if summary["StreamStatus"] == "ACTIVE":
-            return
-        if time.monotonic() > deadline:
-            raise SystemExit(f"stream {stream} is still {summary['StreamStatus']}")
-        time.sleep(POLL_S)
-
-
-def _database_exists(client: Any, database: str) -> bool:
-    try:
-        client.describe_database(DatabaseName=database)
-    except ClientError as err:
-        if _code(err) == "ResourceNotFoundException":
-            return False
-        raise
-    return True
-
-
-def _table_names(client: Any, database: str) -> set[str]:
-    names: set[str] = set()
-    kwargs = {"DatabaseName": database}
-    while True:
-        page = client.list_tables(**kwargs)
-        names.update(table["TableName"] for table in page.get("Tables", []))
-        if not page.get("NextToken"):
-            return names
-        kwargs["NextToken"] = page["NextToken"]
-
-
-def _code(err: ClientError) -> str:
-    return err.response.get("Error", {}).get("Code", "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from jobs.config import Config, ConfigError
-from jobs.metrics import MetricFileError, load_catalogue
+from jobs.metrics import MetricFileError, load_catalogue, timestream_tables
 from jobs.prerequisites import SetupError
 from simulator import cli as simulator_cli
 
@@ -177,11 +177,7 @@ def _package(args: argparse.Namespace, config: Config) -> int:
 
 
 def _tables(config: Config) -> list[str]:
-    """Every Timestream table the job writes with this configuration."""
-    from connectors.raw_events import RAW_TABLES
-
-    tables = [metric.table for metric in load_catalogue(Path(config.job.sql_dir))]
-    return tables + list(RAW_TABLES) if config.timestream.raw_tables else tables
+    return timestream_tables(Path(config.job.sql_dir), config.timestream.raw_tables)
 
 
 def _dev(args: argparse.Namespace, config: Config) -> int:

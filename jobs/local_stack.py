@@ -190,8 +190,10 @@ def up(settings: StackSettings) -> StackStatus:
             _start(emulator)
             started.append(emulator)
         _wait_until_answering(emulators, settings.region)
-        _create_streams(settings, emulators[0].log_path)
-        _create_timestream_tables(settings)
+        create_streams(settings.kinesis_endpoint, settings.region, settings.streams,
+                       f"see {emulators[0].log_path}")
+        create_timestream_tables(settings.timestream_endpoint, settings.region,
+                                 settings.database, settings.tables)
     except BaseException:
         for emulator in started:
             _stop(emulator)
@@ -446,24 +448,26 @@ def _last_line(path: Path) -> str:
     return f" (last line: {lines[-1].strip()[:200]})" if lines else ""
 
 
-def _create_streams(settings: StackSettings, log_path: Path) -> None:
-    """Idempotent, so `up` on a running stack leaves existing streams and their records alone."""
-    client = _client("kinesis", settings.kinesis_endpoint, settings.region)
+def create_streams(endpoint: str, region: str, streams: Iterable[Stream], hint: str) -> None:
+    """Idempotent, so `up` on a running stack leaves existing streams and their records alone.
+    `hint` ends the message of a stream that never becomes active (where to look)."""
+    client = _client("kinesis", endpoint, region)
+    streams = list(streams)
     try:
-        for stream in settings.streams:
+        for stream in streams:
             try:
                 client.create_stream(StreamName=stream.name, ShardCount=stream.shards)
                 log.info("created stream %s", stream.name)
             except ClientError as err:
                 if _error_code(err) != "ResourceInUseException":
                     raise
-        for stream in settings.streams:
-            _wait_until_active(client, stream.name, log_path)
+        for stream in streams:
+            _wait_until_active(client, stream.name, hint)
     finally:
         client.close()
 
 
-def _wait_until_active(client: Any, stream: str, log_path: Path) -> None:
+def _wait_until_active(client: Any, stream: str, hint: str) -> None:
     deadline = time.monotonic() + RESOURCE_TIMEOUT_S
     while True:
         summary = client.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
@@ -472,26 +476,28 @@ def _wait_until_active(client: Any, stream: str, log_path: Path) -> None:
         if time.monotonic() > deadline:
             raise SetupError(
                 f"stream {stream} is still {summary['StreamStatus']} after "
-                f"{RESOURCE_TIMEOUT_S:.0f} s; see {log_path}"
+                f"{RESOURCE_TIMEOUT_S:.0f} s; {hint}"
             )
         time.sleep(0.05)
 
 
-def _create_timestream_tables(settings: StackSettings) -> None:
+def create_timestream_tables(
+    endpoint: str, region: str, database: str, tables: Iterable[str]
+) -> None:
     """Create only what is missing: moto's CreateDatabase and CreateTable silently replace an
     existing database or table, dropping everything written to it."""
-    client = _client("timestream-write", settings.timestream_endpoint, settings.region)
+    client = _client("timestream-write", endpoint, region)
     try:
-        if not _database_exists(client, settings.database):
-            _create_ignoring_conflict(client.create_database, DatabaseName=settings.database)
-            log.info("created Timestream database %s", settings.database)
-        existing = _table_names(client, settings.database)
-        for table in settings.tables:
+        if not _database_exists(client, database):
+            _create_ignoring_conflict(client.create_database, DatabaseName=database)
+            log.info("created Timestream database %s", database)
+        existing = _table_names(client, database)
+        for table in tables:
             if table not in existing:
                 _create_ignoring_conflict(
-                    client.create_table, DatabaseName=settings.database, TableName=table
+                    client.create_table, DatabaseName=database, TableName=table
                 )
-                log.info("created Timestream table %s.%s", settings.database, table)
+                log.info("created Timestream table %s.%s", database, table)
     finally:
         client.close()
 

@@ -67,6 +67,14 @@ def load_catalogue(sql_dir: Path) -> list[MetricTable]:
     return [parse_metric_file(path) for path in files]
 
 
+def timestream_tables(sql_dir: Path, raw_tables: bool) -> list[str]:
+    """Every Timestream table the job writes: one per metric file, and the raw-event tables."""
+    from connectors.raw_events import RAW_TABLES
+
+    tables = [metric.table for metric in load_catalogue(sql_dir)]
+    return tables + list(RAW_TABLES) if raw_tables else tables
+
+
 def parse_metric_file(path: Path) -> MetricTable:
     text = path.read_text(encoding="utf-8")
     header: dict[str, tuple[int, str]] = {}

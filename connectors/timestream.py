@@ -70,7 +70,7 @@ def _measure(name: str, value: object) -> dict | None:
         kind, text = "BIGINT", str(value)
     elif isinstance(value, (float, Decimal)):
         kind, text = "DOUBLE", repr(float(value))
-    elif isinstance(value, datetime):
+    elif isinstance(value, datetime) or hasattr(value, "to_epoch_milli"):
         kind, text = "TIMESTAMP", str(_epoch_millis(value))
     else:
         kind, text = "VARCHAR", str(value)
@@ -78,11 +78,15 @@ def _measure(name: str, value: object) -> dict | None:
 
 
 def _epoch_millis(value: object) -> int:
+    """TIMESTAMP columns arrive as naive UTC datetimes, TIMESTAMP_LTZ ones as instants (objects
+    with `to_epoch_milli`), BIGINT ones as epoch milliseconds."""
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return int(moment.timestamp() * 1000)
     if isinstance(value, int):
         return value
+    if hasattr(value, "to_epoch_milli"):
+        return value.to_epoch_milli()
     raise TypeError(f"time column value {value!r} is neither a timestamp nor epoch millis")
 
 

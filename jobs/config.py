@@ -60,6 +60,10 @@ class JobSettings:
     dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
     keep_agent_names: bool = False
     keep_usernames: bool = True
+    contact_max_queue_ms: int = 4 * 3_600_000
+    contact_max_handle_ms: int = 8 * 3_600_000
+    contact_acw_timeout_ms: int = 2 * 3_600_000
+    agent_stale_after_ms: int = 360_000
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, ParseOptions, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
-from jobs.contacts import link_event
+from jobs.agents import AgentSettings
+from jobs.contacts import LifecycleSettings, link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_WORK, CONTACT_TRANSITION_TYPE, CONTACTS_COMPLETED,
     AgentActivityFunction, ContactLifecycleFunction,
@@ -137,13 +138,20 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
 
     activity = (
         agent_events.key_by(lambda e: e.agent_arn or e.agent_id, key_type=Types.STRING())
-        .process(AgentActivityFunction(), output_type=AGENT_TRANSITION_TYPE)
+        .process(
+            AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms)),
+            output_type=AGENT_TRANSITION_TYPE,
+        )
         .name("agent activity")
     )
     lifecycle = (
         contact_events.flat_map(_with_links, output_type=Types.PICKLED_BYTE_ARRAY())
         .key_by(lambda e: e.contact_id, key_type=Types.STRING())
-        .process(ContactLifecycleFunction(), output_type=CONTACT_TRANSITION_TYPE)
+        .process(ContactLifecycleFunction(LifecycleSettings(
+            max_queue_time_ms=config.job.contact_max_queue_ms,
+            max_handle_time_ms=config.job.contact_max_handle_ms,
+            acw_timeout_ms=config.job.contact_acw_timeout_ms,
+        )), output_type=CONTACT_TRANSITION_TYPE)
         .name("contact lifecycle")
     )
     _register_view(t_env, "contact_transitions", lifecycle, "at_ms")

@@ -25,12 +25,12 @@ def dimensions(line: dict) -> dict:
 
 @pytest.fixture
 def job_output(tmp_path):
-    """`run(records, extra_sql={name: text}, raw_tables=False)`: the job at parallelism 2 over
-    `records` (dicts or raw bytes, one per line), with the project's metric files plus
-    `extra_sql`; returns the jsonl sink's lines."""
+    """`run(records, extra_sql={name: text}, raw_tables=False, **job_settings)`: the job at
+    parallelism 2 over `records` (dicts or raw bytes, one per line), with the project's metric
+    files plus `extra_sql`; returns the jsonl sink's lines."""
 
     def run(records: list, extra_sql: dict[str, str] | None = None,
-            raw_tables: bool = False) -> list[dict]:
+            raw_tables: bool = False, **job_settings) -> list[dict]:
         sql_dir = tmp_path / "sql"
         shutil.copytree(PROJECT_ROOT / "sql", sql_dir)
         for name, text in (extra_sql or {}).items():
@@ -40,7 +40,7 @@ def job_output(tmp_path):
                                           raw_tables=raw_tables),
             job=JobSettings(parallelism=2, checkpoint_interval_ms=0, sql_dir=str(sql_dir),
                             checkpoint_dir=str(tmp_path / "checkpoints"),
-                            dead_letter=f"jsonl:{tmp_path / 'dead.jsonl'}"),
+                            dead_letter=f"jsonl:{tmp_path / 'dead.jsonl'}", **job_settings),
         )
         recording = tmp_path / "recorded.jsonl"
         recording.write_bytes(b"".join(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.operator.conftest import measures
+from tests.operator.conftest import dimensions, measures
 from simulator.records import (
     Agent, AgentState, Queue, RoutingProfile, SnapshotContact, Status, agent_event,
 )
@@ -52,8 +52,17 @@ def agent_two() -> list[dict]:
     ]
 
 
+# Agent 2 never logs out: it goes stale `Job.agent.stale.after.ms` after its last event.
+GONE_OFFLINE = """-- dimensions: agent_id
+-- time: event_time
+-- measure_name: offline
+SELECT agent_id, event_time, from_activity FROM agent_transitions WHERE to_activity = 'OFFLINE'
+"""
+
+
 def test_agent_work_lands_per_agent_and_minute(job_output):
-    lines = job_output(agent_one() + agent_two(), raw_tables=True)
+    lines = job_output(agent_one() + agent_two(), {"gone_offline.sql": GONE_OFFLINE},
+                       raw_tables=True, agent_stale_after_ms=60_000)
     agent_rows = {
         ({d["Name"]: d["Value"] for d in line["record"]["Dimensions"]}["agent_id"],
          int(line["record"]["Time"])): measures(line)
@@ -73,3 +82,8 @@ def test_agent_work_lands_per_agent_and_minute(job_output):
     assert sorted(line["record"]["MeasureValues"][0]["Value"] for line in raw) == sorted(
         r["EventId"] for r in agent_one() + agent_two()
     )
+    offline = {
+        dimensions(line)["agent_id"]: int(line["record"]["Time"])
+        for line in lines if line["table"] == "gone_offline"
+    }
+    assert offline == {"agent-1": M + 110_000, "agent-2": M + 45_000 + 60_000}

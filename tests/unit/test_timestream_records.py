@@ -47,6 +47,14 @@ def test_row_becomes_a_multi_measure_record():
     }
 
 
+def test_a_timestamp_ltz_time_column_is_an_instant():
+    from pyflink.common.time import Instant
+
+    row = {"instance_id": "i-1", "queue_id": "q-1", "channel": "VOICE",
+           "window_start": Instant(1_795_428_060, 500_000_000), "n": 1}
+    assert to_record(METRIC, row, 1)["Time"] == "1795428060500"
+
+
 def test_empty_dimension_values_are_left_out():
     row = {"instance_id": "i-1", "queue_id": None, "channel": "", "window_start": 0, "n": 1}
     names = [d["Name"] for d in to_record(METRIC, row, 1)["Dimensions"]]

@@ -6,8 +6,20 @@ final class KinesisShardSplitState {
     private final KinesisShardSplit split;
     private String lastEmittedSequenceNumber;
 
+    /**
+     * A LATEST split is checkpointed as AT_TIMESTAMP of the moment the reader took it: LATEST
+     * again after a restore would skip what arrived in between, while this re-reads at most the
+     * records that arrived just before the reader started (at-least-once).
+     */
     KinesisShardSplitState(KinesisShardSplit split) {
-        this.split = split;
+        this(split, System.currentTimeMillis());
+    }
+
+    KinesisShardSplitState(KinesisShardSplit split, long nowMillis) {
+        this.split =
+                split.startingPosition().type() == StartingPosition.Type.LATEST
+                        ? split.withStartingPosition(StartingPosition.atTimestamp(nowMillis))
+                        : split;
     }
 
     String shardId() {

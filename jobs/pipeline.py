@@ -222,7 +222,7 @@ def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,
         .column_by_expression("event_time", f"TO_TIMESTAMP_LTZ({millis_column}, 3)")
         .watermark("event_time", "SOURCE_WATERMARK()")
         .build(),
-    ).drop_columns(col(millis_column))
+    )
     t_env.create_temporary_view(name, table)
 
 

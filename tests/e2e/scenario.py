@@ -87,13 +87,19 @@ def stop_group(process: subprocess.Popen) -> None:
 
 def expected_rows(minute: int = MINUTE) -> set:
     """What `contact_records(minute)` and `agent_records(minute)` must produce, as `rows()`."""
+    def queued(count: int) -> tuple:
+        """Contacts only entered the queue in this minute: every other count is zero."""
+        zeros = ("contacts_abandoned", "contacts_handled", "contacts_removed",
+                 "contacts_removed_in_20", "contacts_removed_in_60",
+                 "sum_contacts_answered_in_20", "sum_contacts_answered_in_60")
+        return tuple(sorted([("contacts_queued", str(count)), ("sum_queue_answer_time", "0.0"),
+                             *((name, "0") for name in zeros)]))
+
     return {
         ("queue_interval", minute,
-         (("channel", "VOICE"), ("instance_id", INSTANCE), ("queue_id", "q-sales")),
-         (("contacts_queued", "2"),)),
+         (("channel", "VOICE"), ("instance_id", INSTANCE), ("queue_id", "q-sales")), queued(2)),
         ("queue_interval", minute,
-         (("channel", "CHAT"), ("instance_id", INSTANCE), ("queue_id", "q-support")),
-         (("contacts_queued", "1"),)),
+         (("channel", "CHAT"), ("instance_id", INSTANCE), ("queue_id", "q-support")), queued(1)),
         ("instance_interval", minute, (("instance_id", INSTANCE),), (("agents_online", "2"),)),
     }
 

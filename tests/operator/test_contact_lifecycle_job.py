@@ -59,7 +59,12 @@ def test_each_contact_counts_once_whatever_the_order_and_duplicates(job_output):
         (dimensions(line)["queue_id"], int(line["record"]["Time"])): measures(line)
         for line in lines if line["table"] == "queue_interval"
     }
-    assert queued == {("q-sales", M): {"contacts_queued": "2"}}
+    assert queued == {("q-sales", M): {
+        "contacts_queued": "2", "contacts_handled": "1", "contacts_abandoned": "1",
+        "sum_contacts_answered_in_20": "1", "sum_contacts_answered_in_60": "1",
+        "contacts_removed": "2", "contacts_removed_in_20": "1", "contacts_removed_in_60": "2",
+        "sum_queue_answer_time": "10.0",
+    }}
 
     completed = {
         dimensions(line)["contact_id"]: (dimensions(line)["outcome"], measures(line))

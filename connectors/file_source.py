@@ -23,11 +23,15 @@ class LineToRawRecord(MapFunction):
         return row
 
 
-def file_sources(env: StreamExecutionEnvironment, paths: list[Path]) -> list[DataStream]:
-    """One bounded stream of raw rows over all `paths` (`.gz` files are decompressed)."""
+def require_files(paths: list[Path]) -> None:
     missing = [str(p) for p in paths if not Path(p).is_file()]
     if missing:
         raise ValueError(f"replay: no such file: {', '.join(missing)}")
+
+
+def file_sources(env: StreamExecutionEnvironment, paths: list[Path]) -> list[DataStream]:
+    """One bounded stream of raw rows over all `paths` (`.gz` files are decompressed)."""
+    require_files(paths)
     source = FileSource.for_record_stream_format(
         StreamFormat.text_line_format(), *(Path(p).resolve().as_uri() for p in paths)
     ).build()

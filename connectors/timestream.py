@@ -36,6 +36,12 @@ class TimestreamWriteError(RuntimeError):
     """A write that cannot succeed by retrying; the job fails rather than drop data."""
 
 
+def version_now() -> int:
+    """A record's `Version`: the time it was computed, in microseconds, so a recomputed or
+    corrected row upserts the one written before it."""
+    return time.time_ns() // 1000
+
+
 def to_record(metric: MetricTable, row: Mapping[str, object], version: int) -> dict:
     """One multi-measure record: dimensions and time from the file header, measures from the rest."""
     dimensions = [

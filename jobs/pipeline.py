@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from pathlib import Path
 
 import orjson
@@ -24,11 +23,10 @@ from pyflink.datastream import (
     StreamExecutionEnvironment,
 )
 from pyflink.table import Schema, StreamTableEnvironment
-from pyflink.table.expressions import col
 
 from connectors.dead_letter import DeadLetterFunction
 from connectors.raw_events import agent_event_records, contact_event_records
-from connectors.timestream import to_record
+from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, ParseOptions, parse_record
@@ -108,7 +106,7 @@ class ToTimestreamRecord(MapFunction):
 
     def map(self, value):
         row = dict(zip(self._columns, value))
-        record = to_record(self._metric, row, version=time.time_ns() // 1000)
+        record = to_record(self._metric, row, version=version_now())
         return self._metric.table, orjson.dumps(record).decode()
 
 
@@ -185,7 +183,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
 
 def _raw_event_records(event):
     """The event in the raw-event table layout (`connectors.raw_events`)."""
-    version = time.time_ns() // 1000
+    version = version_now()
     if isinstance(event, ContactEvent):
         rows = contact_event_records(event, version)
     else:

@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from connectors.file_source import file_sources
+from connectors.file_source import file_sources, require_files
 from jobs.config import Config
 from jobs.main import local_environment
 from jobs.pipeline import build_job
@@ -34,9 +34,7 @@ def count_records(paths: list[Path]) -> int:
 
 
 def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2.0) -> None:
-    missing = [str(p) for p in paths if not Path(p).is_file()]
-    if missing:
-        raise ValueError(f"replay: no such file: {', '.join(missing)}")
+    require_files(paths)  # before counting, and before Flink starts
     total = count_records(paths)
     env = local_environment(config, rest_port=rest_port)
     build_job(env, config, file_sources(env, paths))

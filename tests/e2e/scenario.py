@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from jobs.config import PROJECT_ROOT
+from tests.conftest import CLI_ENV
 from simulator.records import (
     Agent, AgentState, ContactFacts, Queue, RoutingProfile, Status, agent_event, contact_event,
 )
@@ -108,7 +109,7 @@ def start_job(properties: Path, log: Path, *extra: str) -> subprocess.Popen:
     """`connect-metrics run` in its own process group, so the whole job can be stopped."""
     return subprocess.Popen(
         [sys.executable, "-m", "jobs.cli", "run", "--config", str(properties), *extra],
-        cwd=PROJECT_ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=PROJECT_ROOT, env=CLI_ENV, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
 
 

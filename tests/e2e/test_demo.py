@@ -11,6 +11,7 @@ import time
 import pytest
 
 from jobs.config import PROJECT_ROOT
+from tests.conftest import CLI_ENV
 from jobs.prerequisites import port_in_use
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +21,7 @@ def test_demo_prints_metric_rows_and_stops_everything_on_ctrl_c(job_config, tmp_
     config, properties = job_config
     demo = subprocess.Popen(
         [sys.executable, "-m", "jobs.cli", "demo", "--config", str(properties)],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=PROJECT_ROOT, env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
     rows = []

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from jobs.config import PROJECT_ROOT
+from tests.conftest import CLI_ENV
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import start_job, stop_group
 
@@ -26,7 +27,7 @@ def simulate(properties: Path, start: str, *out: str) -> None:
         [sys.executable, "-m", "jobs.cli", "simulate", "--config", str(properties),
          "--agents", "10", "--queues", "2", "--rate", "6", "--duration", "10m", "--seed", "5",
          "--start", start, "--speed", "100000", *out],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
+        cwd=PROJECT_ROOT, env=CLI_ENV, check=True, capture_output=True,
     )
 
 
@@ -55,7 +56,7 @@ def test_replay_and_the_streaming_run_write_the_same_records(local_stack, job_co
     subprocess.run(
         [sys.executable, "-m", "jobs.cli", "replay", str(recording), "--config", str(properties),
          "--sink", f"jsonl:{replayed}"],
-        cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=300,
+        cwd=PROJECT_ROOT, env=CLI_ENV, check=True, capture_output=True, timeout=300,
     )
     from_replay = written(replayed)
     assert from_replay, "the replay wrote nothing"

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import pytest
 
 from jobs.config import PROJECT_ROOT
+from tests.conftest import CLI_ENV
 from tests.operator.conftest import dimensions, measures
 
 COUNTS = (
@@ -30,7 +31,7 @@ def simulate(tmp_path, seed: int) -> tuple[list[bytes], dict]:
          "--rate", "8", "--duration", "1h", "--seed", str(seed), "--start", start,
          "--faults", "duplicates=0.02,reorder=0.05,reorder-ms=3000,casing=0.02",
          "--out", str(records), "--truth", str(truth)],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
+        cwd=PROJECT_ROOT, env=CLI_ENV, check=True, capture_output=True,
     )
     intervals = {}
     for line in truth.read_text().splitlines():

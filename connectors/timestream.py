@@ -11,14 +11,14 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
 from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
 
-from jobs.metrics import MetricTable
+from jobs.metrics import NOT_WRITTEN, MetricTable
 
 MAX_RECORDS_PER_CALL = 100
 _RETRYABLE_CODES = {
@@ -42,8 +42,10 @@ def version_now() -> int:
     return time.time_ns() // 1000
 
 
-def to_record(metric: MetricTable, row: Mapping[str, object], version: int) -> dict:
-    """One multi-measure record: dimensions and time from the file header, measures from the rest."""
+def to_record(metric: MetricTable, row: Mapping[str, object], version: int,
+              zone: tzinfo = timezone.utc) -> dict:
+    """One multi-measure record: dimensions and time from the file header, measures from the
+    rest. `zone` is the job's SQL time zone, in which TIMESTAMP values are wall-clock times."""
     dimensions = [
         {"Name": name, "Value": str(row[name]), "DimensionValueType": "VARCHAR"}
         for name in metric.dimensions
@@ -53,7 +55,8 @@ def to_record(metric: MetricTable, row: Mapping[str, object], version: int) -> d
         measure
         for name, value in row.items()
         if name not in metric.dimensions and name != metric.time_column
-        for measure in [_measure(name, value)]
+        and name not in NOT_WRITTEN
+        for measure in [_measure(name, value, zone)]
         if measure is not None
     ]
     return {
@@ -61,13 +64,13 @@ def to_record(metric: MetricTable, row: Mapping[str, object], version: int) -> d
         "MeasureName": metric.measure_name,
         "MeasureValueType": "MULTI",
         "MeasureValues": measures,
-        "Time": str(_epoch_millis(row[metric.time_column])),
+        "Time": str(_epoch_millis(row[metric.time_column], zone)),
         "TimeUnit": "MILLISECONDS",
         "Version": version,
     }
 
 
-def _measure(name: str, value: object) -> dict | None:
+def _measure(name: str, value: object, zone: tzinfo) -> dict | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -77,17 +80,18 @@ def _measure(name: str, value: object) -> dict | None:
     elif isinstance(value, (float, Decimal)):
         kind, text = "DOUBLE", repr(float(value))
     elif isinstance(value, datetime) or hasattr(value, "to_epoch_milli"):
-        kind, text = "TIMESTAMP", str(_epoch_millis(value))
+        kind, text = "TIMESTAMP", str(_epoch_millis(value, zone))
     else:
         kind, text = "VARCHAR", str(value)
     return {"Name": name, "Value": text, "Type": kind}
 
 
-def _epoch_millis(value: object) -> int:
-    """TIMESTAMP columns arrive as naive UTC datetimes, TIMESTAMP_LTZ ones as instants (objects
-    with `to_epoch_milli`), BIGINT ones as epoch milliseconds."""
+def _epoch_millis(value: object, zone: tzinfo = timezone.utc) -> int:
+    """TIMESTAMP columns (a window's start and end) arrive as naive datetimes in the SQL time
+    zone, TIMESTAMP_LTZ ones as instants (objects with `to_epoch_milli`), BIGINT ones as epoch
+    milliseconds."""
     if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=zone)
         return int(moment.timestamp() * 1000)
     if isinstance(value, int):
         return value

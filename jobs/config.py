@@ -14,6 +14,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
 MSF_GROUP_PREFIX = "kinesis.analytics."
@@ -56,6 +57,9 @@ class JobSettings:
     checkpoint_interval_ms: int = 10_000
     checkpoint_dir: str = str(PROJECT_ROOT / ".local" / "checkpoints")
     interval_minutes: int = 1
+    gauge_period_ms: int = 5_000
+    allowed_lateness_ms: int = 5_000
+    reporting_time_zone: str = "UTC"
     idle_timeout_ms: int = 5_000
     dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
     keep_agent_names: bool = False
@@ -64,6 +68,22 @@ class JobSettings:
     contact_max_handle_ms: int = 8 * 3_600_000
     contact_acw_timeout_ms: int = 2 * 3_600_000
     agent_stale_after_ms: int = 360_000
+
+    def sql_parameters(self) -> dict[str, object]:
+        """What a metric file may name as `${...}`."""
+        return {"interval_minutes": self.interval_minutes}
+
+    def __post_init__(self) -> None:
+        for name in ("interval_minutes", "gauge_period_ms"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{_property_key(name)} must be positive")
+        try:
+            ZoneInfo(self.reporting_time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"reporting.time.zone: {self.reporting_time_zone!r} is not a time zone; use an "
+                "IANA name such as UTC, Europe/London or America/New_York"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -152,7 +172,10 @@ def _build_section(settings_type: type, group_id: str, properties: dict, source:
             known = ", ".join(sorted(by_key))
             raise ConfigError(f"{source}: group {group_id}: unknown property {key!r}; known: {known}")
         kwargs[name] = _convert(raw, hints[name], f"{source}: group {group_id}: {key}")
-    return settings_type(**kwargs)
+    try:
+        return settings_type(**kwargs)
+    except ConfigError as err:
+        raise ConfigError(f"{source}: group {group_id}: {err}") from None
 
 
 def _convert(raw: object, target: type, where: str) -> object:

@@ -8,15 +8,24 @@ so adding a metric is adding a file.
     -- time: window_start
     -- measure_name: queue_interval
     SELECT ...
+
+`${name}` in a query is replaced by the job setting of that name (`${interval_minutes}`). A
+file may read another file's table by its name (files are ordered so that it comes first); a
+windowed table that selects `window_time` can be windowed again over its `event_time`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 HEADER_KEYS = ("dimensions", "time", "measure_name")
+NOT_WRITTEN = ("window_time",)
+"""Columns a query may return for other files' sake that are not written to Timestream."""
+_PARAMETER = re.compile(r"\$\{([^}]*)\}")
 _HEADER_LINE = re.compile(r"^--\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,256}$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -49,22 +58,65 @@ class MetricTable:
                 f"{self.where(1)}: header names column(s) {', '.join(missing)} that the query "
                 f"does not return (it returns: {', '.join(columns)})"
             )
-        if len(columns) == len(self.dimensions) + 1:
+        if len([c for c in columns if c not in NOT_WRITTEN]) == len(self.dimensions) + 1:
             raise MetricFileError(
                 f"{self.where()}: the query returns no measure column besides the dimensions "
                 "and the time column"
             )
 
 
-def load_catalogue(sql_dir: Path) -> list[MetricTable]:
-    """Every `*.sql` file of `sql_dir`, sorted by name, each checked."""
+def load_catalogue(sql_dir: Path, parameters: Mapping[str, object] | None = None,
+                   ) -> list[MetricTable]:
+    """Every `*.sql` file of `sql_dir`, each checked, with `${name}` replaced from `parameters`
+    (left as written when None), in an order where a table comes before the files that read
+    it (else by name)."""
     sql_dir = Path(sql_dir)
     if not sql_dir.is_dir():
         raise MetricFileError(f"{sql_dir}: no such directory; set Job.sql.dir to the sql/ folder")
     files = sorted(sql_dir.glob("*.sql"))
     if not files:
         raise MetricFileError(f"{sql_dir}: no .sql files; add at least one metric file")
-    return [parse_metric_file(path) for path in files]
+    tables = [parse_metric_file(path) for path in files]
+    if parameters is not None:
+        tables = [_substitute(table, parameters) for table in tables]
+    return _in_dependency_order(tables)
+
+
+def _substitute(table: MetricTable, parameters: Mapping[str, object]) -> MetricTable:
+    lines = table.query.splitlines()
+    for offset, line in enumerate(lines):
+        for match in _PARAMETER.finditer(line):
+            if match.group(1) not in parameters:
+                raise MetricFileError(
+                    f"{table.where(table.query_line + offset)}: unknown parameter "
+                    f"{match.group(0)}; known: "
+                    f"{', '.join('${' + name + '}' for name in sorted(parameters))}"
+                )
+    query = _PARAMETER.sub(lambda m: str(parameters[m.group(1)]), table.query)
+    return dataclasses.replace(table, query=query)
+
+
+def _in_dependency_order(tables: list[MetricTable]) -> list[MetricTable]:
+    names = {t.table for t in tables}
+    reads = {
+        t.table: {n for n in names - {t.table}
+                  if re.search(rf"\b{re.escape(n)}\b", _without_comments(t.query))}
+        for t in tables
+    }
+    ordered: list[MetricTable] = []
+    done: set[str] = set()
+    remaining = list(tables)
+    while remaining:
+        ready = [t for t in remaining if reads[t.table] <= done]
+        if not ready:
+            cycle = ", ".join(f"{t.path.name} reads {', '.join(sorted(reads[t.table]))}"
+                              for t in remaining)
+            raise MetricFileError(f"{remaining[0].where(1)}: metric files read each other in a "
+                                  f"cycle ({cycle}); break the cycle")
+        ordered.extend(ready)
+        done.update(t.table for t in ready)
+        remaining = [t for t in remaining if t.table not in done]
+    return ordered
 
 
 def timestream_tables(sql_dir: Path, raw_tables: bool) -> list[str]:

@@ -9,9 +9,11 @@ from pyflink.common import Row
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
 from pyflink.common.time import Time
-from pyflink.datastream.state import StateTtlConfig, ValueStateDescriptor
+from pyflink.datastream.state import (
+    ListStateDescriptor, MapStateDescriptor, StateTtlConfig, ValueStateDescriptor,
+)
 
-from jobs import agents, contacts
+from jobs import agents, contacts, gauges
 from jobs.event_order import DUPLICATE, LATE, EventOrder
 
 AGENT_TRANSITION_TYPE = Types.ROW_NAMED(
@@ -37,6 +39,8 @@ AGENT_WORK_TYPE = Types.ROW_NAMED(
 )
 AGENT_FACTS = OutputTag("agent-facts", AGENT_FACTS_TYPE)
 AGENT_WORK = OutputTag("agent-work", AGENT_WORK_TYPE)
+AGENT_VIEWS = OutputTag("agent-views", Types.PICKLED_BYTE_ARRAY())
+"""(instance id, `gauges.AgentView`) whenever an agent's facts change: the gauges' input."""
 
 
 # The state machines clear their own state (after logout, completion or expiry, plus a grace
@@ -76,31 +80,59 @@ def agent_rows(output):
 
 
 class AgentActivityFunction(KeyedProcessFunction):
-    """Key: agent ARN. Input: parsed `AgentEvent`s (pickled). Main output: activity transitions;
-    side outputs: agent facts and work facts."""
+    """Key: agent ARN. Input: parsed `AgentEvent`s (pickled). Events wait until the watermark
+    passes them and apply in event-time order (arrival order among equal times); a late one
+    applies at once, and the state machine ignores it if it is older than what it has applied.
+    Main output: activity transitions; side outputs: agent facts, work facts, gauge views."""
 
     def __init__(self, settings: agents.AgentSettings = agents.DEFAULT_SETTINGS):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
         self._state = runtime_context.get_state(_state("agent"))
+        self._pending = runtime_context.get_state(_state("pending"))
         self._timers = runtime_context.get_state(_state("timers"))
         group = runtime_context.get_metrics_group().add_group("agents")
         self._stale = group.counter("agentsGoneStale")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
-        yield from self._step(agents.apply(self._state.value(), value, self._settings), ctx)
+        if value.event_time <= ctx.timer_service().current_watermark():
+            yield from self._step(agents.apply(self._state.value(), value, self._settings),
+                                  self._pending.value(), ctx)
+            return
+        pending = self._pending.value() or ()
+        self._pending.update((*pending, value))
+        timers = set(self._timers.value() or ())
+        if value.event_time not in timers:
+            ctx.timer_service().register_event_time_timer(value.event_time)
+            self._timers.update(tuple(timers | {value.event_time}))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
-        step = agents.expire(self._state.value(), timestamp, self._settings)
+        pending = self._pending.value() or ()
+        due = sorted((e for e in pending if e.event_time <= timestamp), key=lambda e: e.event_time)
+        later = tuple(e for e in pending if e.event_time > timestamp)
+        state, outputs = self._state.value(), []
+        for event in due:
+            step = agents.apply(state, event, self._settings)
+            state = step.state
+            outputs.extend(step.outputs)
+        step = agents.expire(state, timestamp, self._settings)
         self._stale.inc(sum(1 for o in step.outputs if getattr(o, "stale", False)))
-        yield from self._step(step, ctx)
+        step = agents.Step(step.state, (*outputs, *step.outputs), step.wake_at, step.clear_at)
+        yield from self._step(step, later, ctx)
 
-    def _step(self, step, ctx):
-        _keep(step, self._state, self._timers, ctx.timer_service())
+    def _step(self, step, pending, ctx):
+        if pending:
+            self._pending.update(pending)
+        else:
+            self._pending.clear()
+        earliest = min((e.event_time for e in pending), default=None) if pending else None
+        _keep(step, self._state, self._timers, ctx.timer_service(), also_wake_at=earliest)
         for output in step.outputs:
             tag, row = agent_rows(output)
             yield row if tag is None else (tag, row)
+            if tag is AGENT_FACTS:
+                yield AGENT_VIEWS, (output.instance_id, agent_view(output))
 
 
 def _keep(step, state, timers, timer_service, also_wake_at: int | None = None) -> None:
@@ -220,3 +252,98 @@ class ContactLifecycleFunction(KeyedProcessFunction):
                 self._expired.inc()
             tag, row = contact_rows(output)
             yield row if tag is None else (tag, row)
+
+
+_AGENT_COUNT_FIELDS = ["agents_online", "agents_available", "agents_on_contact",
+                       "agents_after_contact_work", "agents_non_productive", "agents_error",
+                       "agents_staffed", "slots_active", "slots_available"]
+QUEUE_GAUGE_TYPE = Types.ROW_NAMED(
+    ["instance_id", "queue_id", "channel", "contacts_in_queue", "oldest_contact_age_ms",
+     *_AGENT_COUNT_FIELDS, "at_ms"],
+    [Types.STRING()] * 3 + [Types.INT(), Types.LONG()] + [Types.INT()] * 9 + [Types.LONG()],
+)
+ROUTING_PROFILE_GAUGE_TYPE = Types.ROW_NAMED(
+    ["instance_id", "routing_profile_id", "routing_profile_name", *_AGENT_COUNT_FIELDS, "at_ms"],
+    [Types.STRING()] * 3 + [Types.INT()] * 9 + [Types.LONG()],
+)
+ROUTING_PROFILE_GAUGES = OutputTag("routing-profile-gauges", ROUTING_PROFILE_GAUGE_TYPE)
+END_OF_INPUT = 2**63 - 1  # the final watermark of a bounded run
+
+
+def queue_change(row) -> tuple[str, gauges.QueueChange] | None:
+    """(instance id, change) of a contact transition row that enters or leaves a queue."""
+    if row.from_phase == contacts.Phase.QUEUED:
+        return row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id, row.channel,
+                                                   False, row.at_ms)
+    if row.to_phase == contacts.Phase.QUEUED:
+        return row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id, row.channel,
+                                                   True, row.at_ms)
+    return None
+
+
+def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
+    return gauges.AgentView(
+        facts.agent_id, facts.routing_profile_id, facts.routing_profile_name, facts.queue_ids,
+        facts.channels, facts.online, facts.available, facts.on_contact, facts.in_acw,
+        facts.non_productive, facts.in_error, facts.staffed, facts.slots_active, facts.at,
+    )
+
+
+class RealtimeGaugesFunction(KeyedProcessFunction):
+    """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Every
+    `period_ms` of event time (one timer, always the next sample) the changes up to the sample
+    instant are applied and the gauges emitted: queue gauges on the main output, routing profile
+    gauges on a side output. A bounded run samples up to its last change."""
+
+    def __init__(self, period_ms: int):
+        self._period = period_ms
+
+    def open(self, runtime_context: RuntimeContext):
+        pickled, text = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
+        self._board = gauges.Board(
+            waiting=runtime_context.get_map_state(MapStateDescriptor("waiting", text, pickled)),
+            agents=runtime_context.get_map_state(MapStateDescriptor("agents", text, pickled)),
+            queues=runtime_context.get_map_state(
+                MapStateDescriptor("queues", text, Types.BOOLEAN())),
+            profiles=runtime_context.get_map_state(MapStateDescriptor("profiles", text, text)),
+        )
+        self._pending = runtime_context.get_list_state(ListStateDescriptor("pending", pickled))
+        self._next = runtime_context.get_state(ValueStateDescriptor("next_sample", Types.LONG()))
+        self._last = runtime_context.get_state(ValueStateDescriptor("last_change", Types.LONG()))
+
+    def process_element(self, value, ctx: KeyedProcessFunction.Context):
+        _, change = value
+        self._pending.add(change)
+        last = self._last.value()
+        if last is None or change.at > last:
+            self._last.update(change.at)
+        if self._next.value() is None:
+            due = gauges.first_sample_at(change.at, self._period)
+            ctx.timer_service().register_event_time_timer(due)
+            self._next.update(due)
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        due, later = gauges.split_due(self._pending.get() or (), timestamp)
+        for change in due:
+            gauges.apply(self._board, change)
+        if due:
+            self._pending.update(later)
+        queues, profiles = gauges.sample(ctx.get_current_key(), self._board, timestamp)
+        for q in queues:
+            yield Row(q.instance_id, q.queue_id, q.channel, q.contacts_in_queue,
+                      q.oldest_contact_age_ms, *_counts(q.agents), q.at)
+        for p in profiles:
+            yield ROUTING_PROFILE_GAUGES, Row(p.instance_id, p.routing_profile_id,
+                                              p.routing_profile_name, *_counts(p.agents), p.at)
+        finished = ctx.timer_service().current_watermark() >= END_OF_INPUT
+        if finished and not later and timestamp >= (self._last.value() or timestamp):
+            self._next.clear()
+            return
+        ctx.timer_service().register_event_time_timer(timestamp + self._period)
+        self._next.update(timestamp + self._period)
+
+
+def _counts(counts: gauges.AgentCounts) -> tuple:
+    return (counts.online, counts.available, counts.on_contact, counts.after_contact_work,
+            counts.non_productive, counts.error, counts.staffed, counts.slots_active,
+            counts.slots_available)

@@ -8,15 +8,16 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import orjson
 from py4j.protocol import Py4JJavaError
-from pyflink.common import Duration, Row, WatermarkStrategy
+from pyflink.common import Duration, Row, RowKind, WatermarkStrategy
 from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import (
     DataStream,
-    MapFunction,
+    FlatMapFunction,
     OutputTag,
     ProcessFunction,
     RuntimeContext,
@@ -34,8 +35,9 @@ from jobs.metrics import MetricFileError, MetricTable, load_catalogue
 from jobs.agents import AgentSettings
 from jobs.contacts import LifecycleSettings, link_event
 from jobs.operators import (
-    AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_WORK, CONTACT_TRANSITION_TYPE, CONTACTS_COMPLETED,
-    AgentActivityFunction, ContactLifecycleFunction,
+    AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
+    CONTACTS_COMPLETED, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, AgentActivityFunction,
+    ContactLifecycleFunction, RealtimeGaugesFunction, queue_change,
 )
 
 LOG = logging.getLogger(__name__)
@@ -97,17 +99,21 @@ class EventTime(TimestampAssigner):
         return value.event_time
 
 
-class ToTimestreamRecord(MapFunction):
-    """A metric row as (table, record JSON); the version is the time it was computed."""
+class ToTimestreamRecord(FlatMapFunction):
+    """A metric row as (table, record JSON); the version is the time it was computed. Rows a
+    change retracts are not written: their replacement follows."""
 
-    def __init__(self, metric: MetricTable, columns: list[str]):
+    def __init__(self, metric: MetricTable, columns: list[str], zone: str):
         self._metric = metric
         self._columns = columns
+        self._zone = ZoneInfo(zone)
 
-    def map(self, value):
+    def flat_map(self, value):
+        if value.get_row_kind() in (RowKind.UPDATE_BEFORE, RowKind.DELETE):
+            return
         row = dict(zip(self._columns, value))
-        record = to_record(self._metric, row, version=version_now())
-        return self._metric.table, orjson.dumps(record).decode()
+        record = to_record(self._metric, row, version=version_now(), zone=self._zone)
+        yield self._metric.table, orjson.dumps(record).decode()
 
 
 def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
@@ -116,9 +122,13 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     Sources run at the job's parallelism, so every step up to the keyed state machines is a
     forward connection and each shard's order (which is each agent's order) is kept.
     """
-    catalogue = load_catalogue(Path(config.job.sql_dir))
+    catalogue = load_catalogue(Path(config.job.sql_dir), config.job.sql_parameters())
     t_env = StreamTableEnvironment.create(env)
-    t_env.get_config().set("table.local-time-zone", "UTC")
+    # Day windows (queue_today) start at midnight of the reporting time zone; times reach the
+    # sink as instants, so the zone changes nothing else.
+    t_env.get_config().set("table.local-time-zone", config.job.reporting_time_zone)
+    # State of queries that are not windowed (a day's running totals) is kept two days.
+    t_env.get_config().set("table.exec.state.ttl", "48 h")
 
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
     options = ParseOptions(
@@ -158,8 +168,20 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     _register_view(t_env, "agent_transitions", activity, "at_ms")
     _register_view(t_env, "agent_facts", activity.get_side_output(AGENT_FACTS), "at_ms")
     _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
+    gauges = (
+        lifecycle.flat_map(_queue_changes, output_type=Types.PICKLED_BYTE_ARRAY())
+        .union(activity.get_side_output(AGENT_VIEWS))
+        .key_by(lambda change: change[0], key_type=Types.STRING())
+        .process(RealtimeGaugesFunction(config.job.gauge_period_ms),
+                 output_type=QUEUE_GAUGE_TYPE)
+        .name("realtime gauges")
+    )
+    _register_view(t_env, "queue_gauges", gauges, "at_ms")
+    _register_view(t_env, "routing_profile_gauges", gauges.get_side_output(ROUTING_PROFILE_GAUGES),
+                   "at_ms")
 
-    records = [_metric_records(t_env, metric) for metric in catalogue]
+    zone = config.job.reporting_time_zone
+    records = [_metric_records(t_env, metric, zone) for metric in catalogue]
     if config.timestream.raw_tables:
         records.append(
             contact_events.union(agent_events)
@@ -201,11 +223,19 @@ def _with_links(event: ContactEvent):
         yield link
 
 
+def _queue_changes(row):
+    change = queue_change(row)
+    if change is not None:
+        yield change
+
+
 def _event_time(stream: DataStream, config: Config) -> DataStream:
-    """Event time from each event's own timestamp, allowing `lateness` of disorder."""
+    """Event time from each event's own timestamp, allowing `Job.allowed.lateness.ms` of
+    disorder."""
     return stream.assign_timestamps_and_watermarks(
         # with_idleness builds a new strategy without the Python assigner: it goes last.
-        WatermarkStrategy.for_bounded_out_of_orderness(Duration.of_seconds(5))
+        WatermarkStrategy.for_bounded_out_of_orderness(
+            Duration.of_millis(config.job.allowed_lateness_ms))
         .with_idleness(Duration.of_millis(config.job.idle_timeout_ms))
         .with_timestamp_assigner(EventTime())
     )
@@ -224,16 +254,27 @@ def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,
     t_env.create_temporary_view(name, table)
 
 
-def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable) -> DataStream:
+def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: str) -> DataStream:
+    """The metric's records for the sink; its rows also become a view named after the table
+    (with `event_time` when the query returns `window_time`), computed once for both.
+
+    A query whose rows update (a GROUP BY without a window) writes every new value; the newer
+    version replaces the record in Timestream.
+    """
     try:
         table = t_env.sql_query(metric.query)
     except Py4JJavaError as err:
         raise MetricFileError(_sql_error(metric, err)) from None
     columns = [str(name) for name in table.get_resolved_schema().get_column_names()]
     metric.check_columns(columns)
+    rows = t_env.to_changelog_stream(table)
+    schema = Schema.new_builder()
+    if "window_time" in columns:
+        schema = (schema.column_by_metadata("event_time", "TIMESTAMP_LTZ(3)", "rowtime")
+                  .watermark("event_time", "SOURCE_WATERMARK()"))
+    t_env.create_temporary_view(metric.table, t_env.from_changelog_stream(rows, schema.build()))
     return (
-        t_env.to_data_stream(table)
-        .map(ToTimestreamRecord(metric, columns), output_type=SINK_RECORD_TYPE)
+        rows.flat_map(ToTimestreamRecord(metric, columns, zone), output_type=SINK_RECORD_TYPE)
         .name(f"metric {metric.table}")
     )
 

@@ -643,7 +643,6 @@ class Centre:
         if transfer_to is not None:
             transfer = self._new_contact(contact.channel, "TRANSFER", at, previous=contact)
             contact.transferred_to = transfer.id
-            self._count(contact, at, "contacts_transferred_out")
             self._contact_event(transfer, "INITIATED", at)
             self._at(at + uniform_ms(self._random, (0.5, 2.0)),
                      lambda t: self._enqueue(t, transfer, transfer_to))
@@ -686,6 +685,8 @@ class Centre:
             self._count(contact, at, "sum_handle_time_ms", handle)
             self._count(contact, at, "sum_hold_time_ms", contact.hold_ms)
             self._count(contact, at, "sum_acw_time_ms", at - contact.acw_start)
+            if contact.transferred_to is not None:
+                self._count(contact, at, "contacts_transferred_out")
         self._close_contact(contact, at)
         self._dispatch(at)
 

@@ -6,7 +6,8 @@ metrics are the same with or without faults):
 * `drop`: the record is never sent;
 * `casing`: the record is sent with keys (and a few values) in another casing - still valid,
   the parser reads keys case-insensitively;
-* `reorder`: the record is sent up to `reorder_ms` late, after records with later times;
+* `reorder`: the record is sent up to `reorder_ms` late, after records with later times (an
+  agent record holds back that agent's later records: Kinesis keeps a partition key's order);
 * `duplicates`: a second, identical copy is sent up to a second after the first;
 * `malformed`: a corrupted copy is sent beside the record (not JSON, not UTF-8, or missing a
   key every reader needs) - the record itself still arrives, so only a dead letter is added.
@@ -98,6 +99,7 @@ class FaultInjector:
         self.index = 0
         self.feed_index: dict[str, int] = {}
         self.counts = {name: 0 for name in ("drop", "casing", "reorder", "duplicate", "malformed")}
+        self._agent_floor: dict[str, int] = {}
 
     def run(self, events: Iterable[Emitted]) -> Iterator[Emitted]:
         settings = self.settings
@@ -118,16 +120,22 @@ class FaultInjector:
             if draws[2] < settings.reorder and settings.reorder_ms > 0:
                 delay = rng.randint(1, settings.reorder_ms)
                 faults.append({"fault": "reorder", "delay_ms": delay})
-            self._push(event, event.at + delay, faults, identity)
+            delivery = event.at + delay
+            if event.feed == AGENT_FEED:
+                # Kinesis keeps a partition key's order: a late agent record holds back that
+                # agent's later ones.
+                delivery = max(delivery, self._agent_floor.get(event.partition_key, delivery))
+                self._agent_floor[event.partition_key] = delivery
+            self._push(event, delivery, faults, identity)
             if draws[3] < settings.duplicates:
-                again = event.at + delay + rng.randint(0, DUPLICATE_DELAY_MS)
+                again = delivery + rng.randint(0, DUPLICATE_DELAY_MS)
                 self._push(event, again, [{"fault": "duplicate", "delay_ms": again - event.at}],
                            identity)
             if draws[4] < settings.malformed:
                 variant = rng.choice(MALFORMED_VARIANTS)
                 data = corrupt(original, variant, rng)
                 broken = dataclasses.replace(event, data=data)
-                self._push(broken, event.at + delay,
+                self._push(broken, delivery,
                            [{"fault": "malformed", "variant": variant,
                              "sha256": hashlib.sha256(data).hexdigest()}], identity)
             while pending and pending[0][0] <= event.at:

@@ -63,11 +63,19 @@ SELECT agent_id, event_time, from_activity FROM agent_transitions WHERE to_activ
 def test_agent_work_lands_per_agent_and_minute(job_output):
     lines = job_output(agent_one() + agent_two(), {"gone_offline.sql": GONE_OFFLINE},
                        raw_tables=True, agent_stale_after_ms=60_000)
-    agent_rows = {
+    work = ("contacts_handled", "contacts_missed", "sum_handle_time",
+            "sum_after_contact_work_time", "contacts_with_after_contact_work")
+    rows = {
         ({d["Name"]: d["Value"] for d in line["record"]["Dimensions"]}["agent_id"],
          int(line["record"]["Time"])): measures(line)
         for line in lines if line["table"] == "agent_interval"
     }
+    agent_rows = {  # minutes with work; the others hold only time per activity
+        key: {name: row[name] for name in work} for key, row in rows.items()
+        if any(float(row[name]) for name in work)
+    }
+    assert sum(float(row["time_on_contact"]) for (agent, _), row in rows.items()
+               if agent == "agent-1") > 0
     assert agent_rows == {
         ("agent-1", M + 60_000): {
             "contacts_handled": "1", "contacts_missed": "0", "sum_handle_time": "90.0",

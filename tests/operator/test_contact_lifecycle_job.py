@@ -60,10 +60,17 @@ def test_each_contact_counts_once_whatever_the_order_and_duplicates(job_output):
         for line in lines if line["table"] == "queue_interval"
     }
     assert queued == {("q-sales", M): {
-        "contacts_queued": "2", "contacts_handled": "1", "contacts_abandoned": "1",
-        "sum_contacts_answered_in_20": "1", "sum_contacts_answered_in_60": "1",
-        "contacts_removed": "2", "contacts_removed_in_20": "1", "contacts_removed_in_60": "2",
-        "sum_queue_answer_time": "10.0",
+        "contacts_queued": "2", "callbacks_queued": "0", "contacts_handled": "1",
+        "contacts_abandoned": "1", "sum_contacts_answered_in_20": "1",
+        "sum_contacts_answered_in_60": "1", "contacts_removed": "2",
+        "contacts_removed_in_20": "1", "contacts_removed_in_60": "2",
+        "sum_queue_answer_time": "10.0", "max_queued_time": "30.0", "sum_abandon_time": "30.0",
+        "contacts_completed": "1", "sum_handle_time": "40.0", "sum_hold_time": "0.0",
+        "sum_after_contact_work_time": "10.0", "contacts_transferred_out": "0",
+        "service_level_20": "50.0", "service_level_60": "100.0",
+        "avg_queue_answer_time": "10.0", "avg_handle_time": "40.0",
+        "avg_after_contact_work_time": "10.0", "avg_abandon_time": "30.0",
+        "abandonment_rate": "50.0",
     }}
 
     completed = {

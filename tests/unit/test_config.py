@@ -66,3 +66,20 @@ def test_the_services_own_run_options_group_is_not_the_jobs():
          "PropertyMap": {"python": "main.py", "jarfile": "lib/connectors.jar"}},
     ])
     assert config == Config()
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("reporting.time.zone", "Mars/Olympus",
+     r"reporting.time.zone: 'Mars/Olympus' is not a time zone; use an IANA name"),
+    ("gauge.period.ms", "0", "gauge.period.ms must be positive"),
+    ("interval.minutes", "0", "interval.minutes must be positive"),
+])
+def test_bad_job_settings_name_the_file_group_and_fix(key, value, message):
+    groups = [{"PropertyGroupId": "Job", "PropertyMap": {key: value}}]
+    with pytest.raises(ConfigError, match=rf"props.json: group Job: {message}"):
+        Config.from_property_groups(groups, source="props.json")
+
+
+def test_a_reporting_time_zone_is_read():
+    groups = [{"PropertyGroupId": "Job", "PropertyMap": {"reporting.time.zone": "Europe/Paris"}}]
+    assert Config.from_property_groups(groups).job.reporting_time_zone == "Europe/Paris"

@@ -5,6 +5,7 @@ import pytest
 from jobs.metrics import MetricFileError, load_catalogue, parse_metric_file
 
 PROJECT_SQL = Path(__file__).resolve().parents[2] / "sql"
+HEADER = "-- dimensions: instance_id\n-- time: t\n-- measure_name: m\n"
 GOOD = """-- A comment that explains the metric.
 -- dimensions: instance_id, queue_id
 -- time: window_start
@@ -79,6 +80,28 @@ def test_empty_or_missing_directory_is_an_error(tmp_path):
         load_catalogue(tmp_path / "missing")
 
 
-def test_the_shipped_catalogue_loads():
-    tables = {m.table for m in load_catalogue(PROJECT_SQL)}
-    assert {"queue_interval", "instance_interval"} <= tables
+def test_the_shipped_catalogue_loads_with_tables_before_the_files_that_read_them():
+    tables = [m.table for m in load_catalogue(PROJECT_SQL, {"interval_minutes": 1})]
+    assert set(tables) == {"agent_interval", "agent_realtime", "queue_interval", "queue_realtime",
+                           "queue_today", "routing_profile_realtime"}
+    assert tables.index("queue_interval") < tables.index("queue_today")
+
+
+def test_parameters_are_replaced_and_an_unknown_one_is_named_with_its_line(tmp_path):
+    (tmp_path / "a_minutes.sql").write_text(
+        HEADER + "SELECT instance_id, t, n\nFROM x GROUP BY ${interval_minutes}\n")
+    (table,) = load_catalogue(tmp_path, {"interval_minutes": 5})
+    assert table.query.endswith("GROUP BY 5")
+    (tmp_path / "a_minutes.sql").write_text(HEADER + "SELECT ${interval}\n")
+    with pytest.raises(MetricFileError, match=r"a_minutes.sql:4: unknown parameter \$\{interval\}; "
+                                              r"known: \$\{interval_minutes\}"):
+        load_catalogue(tmp_path, {"interval_minutes": 5})
+
+
+def test_a_file_that_reads_another_table_comes_after_it_and_a_cycle_is_an_error(tmp_path):
+    (tmp_path / "a_rollup.sql").write_text(HEADER + "SELECT instance_id, t, n FROM z_base\n")
+    (tmp_path / "z_base.sql").write_text(HEADER + "SELECT instance_id, t, n FROM agent_events\n")
+    assert [t.table for t in load_catalogue(tmp_path)] == ["z_base", "a_rollup"]
+    (tmp_path / "z_base.sql").write_text(HEADER + "SELECT instance_id, t, n FROM a_rollup\n")
+    with pytest.raises(MetricFileError, match="read each other in a cycle"):
+        load_catalogue(tmp_path)

@@ -385,16 +385,23 @@ def test_faults_are_exactly_those_the_truth_lists(busy, faulty):
     malformed = {f["index"] for f in faults if f["fault"] == "malformed"}
     delivered = Counter()
     newest = 0
+    agent_newest: dict[str, int] = {}
     for index, event in enumerate(events):
         if index in malformed:
             continue
         parsed = parse_record(event.payload, event.feed, 0)
         source = original[parsed.event_id]
         delivered[parsed.event_id] += 1
-        # a record is late by its injected delay at most (plus a second for a duplicate)
+        # a record is late by its injected delay at most (plus a second for a duplicate); an
+        # agent record also waits for that agent's delayed ones, which keeps each agent's order
         late = delayed.get(parsed.event_id, 0) + (1_000 if parsed.event_id in duplicated else 0)
+        if event.feed == "agent":
+            late = max(late, FAULTS.reorder_ms)
+            if parsed.event_id not in duplicated:
+                assert source.at >= agent_newest.get(event.partition_key, 0)
+                agent_newest[event.partition_key] = source.at
         assert source.at >= newest - FAULTS.reorder_ms - 1_000
-        assert event.at - source.at <= late
+        assert event.at - source.at <= late + (1_000 if parsed.event_id in duplicated else 0)
         newest = max(newest, source.at)
         if index in recased:
             assert event.payload != source.payload

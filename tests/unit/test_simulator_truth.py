@@ -110,8 +110,10 @@ def feed_interval_metrics(details: list[dict]) -> dict[tuple, int]:
                 add(completed, acw_end, "sum_hold_time_ms", hold * 1000)
         initiated = events.get("INITIATED")
         if initiated is not None and initiated["initiationMethod"] == "TRANSFER":
-            original = by_contact[initiated["previousContactId"]]["DISCONNECTED"]
-            add(original, ms(initiated["initiationTimestamp"]), "contacts_transferred_out")
+            original = by_contact[initiated["previousContactId"]].get("COMPLETED")
+            if original is not None:
+                add(original, ms(original["agentInfo"]["afterContactWorkEndTimestamp"]),
+                    "contacts_transferred_out")
     return {key: value for key, value in rows.items() if value}
 
 

@@ -1,0 +1,220 @@
+"""Real-time gauges: what each queue and routing profile looks like at one instant.
+
+Connect's real-time metrics are counts at an instant (reference section 3): contacts in queue,
+the oldest one's age, agents online / available / on contact / in ACW / non-productive / in
+error / staffed, active and available slots. The job samples them on epoch-aligned instants of
+event time, every `period_ms`, whether anything changed or not, so a dashboard sees a fresh value
+even at night. A sample at `t` reflects every change at or before `t` and none after, so it is
+what Connect would have shown at `t`, and the same input always gives the same samples.
+
+Changes come from the contact lifecycle (a contact enters or leaves a queue) and the agent
+activity state machine (an agent's facts changed). Until the sample instant passes they wait in a
+pending list; the board (who waits where since when, what each online agent is doing) lives in
+mappings the caller provides, so the operator can keep them in keyed map state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+
+AGENT_QUEUE_PREFIX = "agent/"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChange:
+    """Contact `contact_id` entered (`entered`) or left the queue at `at`."""
+
+    contact_id: str
+    queue_id: str
+    channel: str | None
+    entered: bool
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    """What the gauges need of one agent, as of `at` (see `jobs.agents.AgentFacts`)."""
+
+    agent_id: str
+    routing_profile_id: str | None
+    routing_profile_name: str | None
+    queue_ids: tuple[str, ...]
+    channels: tuple[str, ...]
+    online: bool
+    available: tuple[tuple[str, int], ...]  # (channel, free slots) of channels with free slots
+    on_contact: bool
+    in_acw: bool
+    non_productive: bool
+    in_error: bool
+    staffed: bool
+    slots_active: int
+    at: int
+
+
+Change = QueueChange | AgentView
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCounts:
+    online: int = 0
+    available: int = 0
+    on_contact: int = 0
+    after_contact_work: int = 0
+    non_productive: int = 0
+    error: int = 0
+    staffed: int = 0
+    slots_active: int = 0
+    slots_available: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueGauge:
+    instance_id: str
+    queue_id: str
+    channel: str | None
+    at: int
+    contacts_in_queue: int
+    oldest_contact_age_ms: int
+    agents: AgentCounts
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingProfileGauge:
+    instance_id: str
+    routing_profile_id: str
+    routing_profile_name: str | None
+    at: int
+    agents: AgentCounts
+
+
+@dataclass
+class Board:
+    """One instance's live picture, in mappings used only through `in`, `[]`, `del` and
+    `values()`/`items()`, so keyed map state can hold them. Keys are strings:
+    `waiting` contact id -> (queue_id, channel, enqueued_at); `agents` agent id -> AgentView
+    of online agents; `queues` "queue_id|channel" -> True for every standard queue and channel
+    seen; `profiles` routing profile id -> name for every profile seen."""
+
+    waiting: MutableMapping[str, tuple]
+    agents: MutableMapping[str, AgentView]
+    queues: MutableMapping[str, bool]
+    profiles: MutableMapping[str, str | None]
+
+
+def first_sample_at(at: int, period_ms: int) -> int:
+    """The first sample instant that reflects a change at `at` (samples include their instant)."""
+    return -(-at // period_ms) * period_ms
+
+
+def split_due(pending: Iterable[Change], at: int) -> tuple[list[Change], list[Change]]:
+    """(changes at or before `at` in time order, arrival order among equal times; the rest)."""
+    due, later = [], []
+    for change in pending:
+        (due if change.at <= at else later).append(change)
+    due.sort(key=lambda c: c.at)
+    return due, later
+
+
+def apply(board: Board, change: Change) -> None:
+    if isinstance(change, QueueChange):
+        if change.entered:
+            board.waiting[change.contact_id] = (change.queue_id, change.channel, change.at)
+            if is_standard_queue(change.queue_id):
+                board.queues[_queue_key(change.queue_id, change.channel)] = True
+        else:
+            if (change.contact_id in board.waiting
+                    and board.waiting[change.contact_id][0] == change.queue_id):
+                del board.waiting[change.contact_id]
+        return
+    profile = change.routing_profile_id
+    if profile is not None and (profile not in board.profiles
+                                or board.profiles[profile] != change.routing_profile_name):
+        board.profiles[profile] = change.routing_profile_name
+    for queue_id in change.queue_ids:
+        if is_standard_queue(queue_id):
+            for channel in change.channels:
+                key = _queue_key(queue_id, channel)
+                if key not in board.queues:
+                    board.queues[key] = True
+    if change.online:
+        board.agents[change.agent_id] = change
+    elif change.agent_id in board.agents:
+        del board.agents[change.agent_id]
+
+
+def sample(instance_id: str, board: Board, at: int) -> tuple[list[QueueGauge],
+                                                               list[RoutingProfileGauge]]:
+    """The gauges at `at`: every standard queue and channel seen (zeros included), agent queues
+    while a contact waits in them, and every routing profile seen."""
+    waiting: dict[tuple[str, str | None], list[int]] = {}
+    for queue_id, channel, enqueued_at in board.waiting.values():
+        waiting.setdefault((queue_id, channel), []).append(enqueued_at)
+    keys = set(waiting)
+    keys.update(_split_queue_key(key) for key in board.queues)
+
+    by_queue: dict[tuple[str, str | None], _Tally] = {}
+    by_profile: dict[str, _Tally] = {}
+    for agent in board.agents.values():
+        if agent.routing_profile_id is not None:
+            by_profile.setdefault(agent.routing_profile_id, _Tally()).add(agent, None)
+        for queue_id in agent.queue_ids:
+            for channel in agent.channels:
+                if (queue_id, channel) in keys:
+                    by_queue.setdefault((queue_id, channel), _Tally()).add(agent, channel)
+
+    queues = []
+    for queue_id, channel in sorted(keys, key=lambda k: (k[0], k[1] or "")):
+        enqueued = waiting.get((queue_id, channel), ())
+        queues.append(QueueGauge(
+            instance_id, queue_id, channel, at, len(enqueued),
+            at - min(enqueued) if enqueued else 0,
+            by_queue.get((queue_id, channel), _EMPTY).counts(),
+        ))
+    profiles = [
+        RoutingProfileGauge(instance_id, profile_id, name, at,
+                            by_profile.get(profile_id, _EMPTY).counts())
+        for profile_id, name in sorted(board.profiles.items())
+    ]
+    return queues, profiles
+
+
+def is_standard_queue(queue_id: str) -> bool:
+    return not queue_id.startswith(AGENT_QUEUE_PREFIX)
+
+
+def _queue_key(queue_id: str, channel: str | None) -> str:
+    return f"{queue_id}|{channel or ''}"
+
+
+def _split_queue_key(key: str) -> tuple[str, str | None]:
+    queue_id, _, channel = key.rpartition("|")
+    return queue_id, channel or None
+
+
+class _Tally:
+    """Agent counts being added up; `channel` None counts an agent for all its channels."""
+
+    __slots__ = ("values",)
+
+    def __init__(self):
+        self.values = [0] * 9
+
+    def add(self, agent: AgentView, channel: str | None) -> None:
+        free = sum(slots for ch, slots in agent.available if channel is None or ch == channel)
+        v = self.values
+        v[0] += 1
+        v[1] += free > 0
+        v[2] += agent.on_contact
+        v[3] += agent.in_acw
+        v[4] += agent.non_productive
+        v[5] += agent.in_error
+        v[6] += agent.staffed
+        v[7] += agent.slots_active
+        v[8] += free
+
+    def counts(self) -> AgentCounts:
+        return AgentCounts(*self.values)
+
+
+_EMPTY = _Tally()

@@ -1,0 +1,98 @@
+"""The real-time gauge core: samples at an instant, from queue changes and agent views."""
+
+from __future__ import annotations
+
+from jobs.gauges import (
+    AgentCounts, AgentView, Board, QueueChange, apply, first_sample_at, sample, split_due,
+)
+
+
+def board() -> Board:
+    return Board(waiting={}, agents={}, queues={}, profiles={})
+
+
+def agent(agent_id="a1", at=0, online=True, available=(("VOICE", 1),), on_contact=False,
+          queue_ids=("q1", "agent/a1"), channels=("VOICE", "CHAT"), **flags) -> AgentView:
+    return AgentView(
+        agent_id, "rp1", "Sales", queue_ids, channels, online, available, on_contact,
+        flags.get("in_acw", False), flags.get("non_productive", False),
+        flags.get("in_error", False), flags.get("staffed", online),
+        flags.get("slots_active", 0), at,
+    )
+
+
+def test_samples_include_their_instant():
+    assert first_sample_at(10_000, 5_000) == 10_000
+    assert first_sample_at(10_001, 5_000) == 15_000
+
+
+def test_due_changes_apply_in_time_order_keeping_arrival_order_among_equal_times():
+    leave = QueueChange("c1", "q1", "VOICE", False, 4_000)
+    enter = QueueChange("c1", "q2", "VOICE", True, 4_000)
+    first = QueueChange("c2", "q1", "VOICE", True, 1_000)
+    later = QueueChange("c3", "q1", "VOICE", True, 6_000)
+    due, rest = split_due([leave, enter, later, first], 5_000)
+    assert due == [first, leave, enter]
+    assert rest == [later]
+
+
+def test_queue_gauges_count_waiting_contacts_and_the_oldest_age():
+    b = board()
+    apply(b, QueueChange("c1", "q1", "VOICE", True, 1_000))
+    apply(b, QueueChange("c2", "q1", "VOICE", True, 3_000))
+    apply(b, QueueChange("c1", "q1", "VOICE", False, 4_000))
+    queues, _ = sample("i1", b, 5_000)
+    (gauge,) = queues
+    assert (gauge.queue_id, gauge.contacts_in_queue, gauge.oldest_contact_age_ms) == ("q1", 1, 2_000)
+    apply(b, QueueChange("c2", "q1", "VOICE", False, 6_000))
+    (gauge,) = sample("i1", b, 10_000)[0]
+    assert (gauge.contacts_in_queue, gauge.oldest_contact_age_ms) == (0, 0)  # still sampled
+
+
+def test_a_move_between_queues_leaves_one_and_enters_the_other():
+    b = board()
+    apply(b, QueueChange("c1", "q1", "CHAT", True, 1_000))
+    apply(b, QueueChange("c1", "q1", "CHAT", False, 2_000))
+    apply(b, QueueChange("c1", "q2", "CHAT", True, 2_000))
+    apply(b, QueueChange("c1", "q1", "CHAT", False, 2_000))  # a repeated leave of q1: no effect
+    counts = {g.queue_id: g.contacts_in_queue for g in sample("i1", b, 5_000)[0]}
+    assert counts == {"q1": 0, "q2": 1}
+
+
+def test_agent_queues_are_sampled_only_while_a_contact_waits_in_them():
+    b = board()
+    apply(b, agent())
+    apply(b, QueueChange("c1", "agent/a1", "VOICE", True, 1_000))
+    keys = {(g.queue_id, g.channel) for g in sample("i1", b, 5_000)[0]}
+    assert keys == {("q1", "VOICE"), ("q1", "CHAT"), ("agent/a1", "VOICE")}
+    apply(b, QueueChange("c1", "agent/a1", "VOICE", False, 6_000))
+    keys = {(g.queue_id, g.channel) for g in sample("i1", b, 10_000)[0]}
+    assert keys == {("q1", "VOICE"), ("q1", "CHAT")}
+
+
+def test_agents_count_per_queue_and_channel_and_per_routing_profile():
+    b = board()
+    apply(b, agent("a1", available=(("CHAT", 2),), slots_active=1, on_contact=True))
+    apply(b, agent("a2", available=(("VOICE", 1), ("CHAT", 3)), queue_ids=("q1",)))
+    apply(b, agent("a3", non_productive=True, staffed=False, available=()))
+    queues, profiles = sample("i1", b, 5_000)
+    by_key = {(g.queue_id, g.channel): g.agents for g in queues}
+    assert by_key[("q1", "VOICE")] == AgentCounts(online=3, available=1, on_contact=1,
+                                                  non_productive=1, staffed=2, slots_active=1,
+                                                  slots_available=1)
+    assert by_key[("q1", "CHAT")].available == 2
+    assert by_key[("q1", "CHAT")].slots_available == 5
+    (profile,) = profiles
+    assert (profile.routing_profile_id, profile.routing_profile_name) == ("rp1", "Sales")
+    assert profile.agents.available == 2
+    assert profile.agents.slots_available == 6
+
+
+def test_an_agent_going_offline_counts_nowhere_but_its_queues_and_profile_stay_sampled():
+    b = board()
+    apply(b, agent("a1"))
+    apply(b, agent("a1", at=2_000, online=False, available=()))
+    queues, profiles = sample("i1", b, 5_000)
+    assert {g.queue_id for g in queues} == {"q1"}
+    assert all(g.agents == AgentCounts() for g in queues)
+    assert profiles[0].agents == AgentCounts()

@@ -26,6 +26,7 @@ CODE_FOLDERS = ("app", "lib/python")
 # The connector jar in the zip (MSF takes it from `jarfile`; a local run of the zip from here).
 PACKAGED_JAR = HERE / "lib" / "connect-metrics-connectors.jar"
 PROPERTIES_ENV = "CONNECT_METRICS_PROPERTIES"
+LOG = logging.getLogger("connect-metrics")
 
 for _folder in reversed(CODE_FOLDERS):
     if (HERE / _folder).is_dir() and str(HERE / _folder) not in sys.path:
@@ -33,6 +34,7 @@ for _folder in reversed(CODE_FOLDERS):
 
 from pyflink.datastream import StreamExecutionEnvironment  # noqa: E402
 
+import jobs  # noqa: E402
 from jobs.config import MSF_PROPERTIES_PATH, Config  # noqa: E402
 from jobs.main import is_loopback, local_environment, run, use_local_credentials  # noqa: E402
 
@@ -65,13 +67,19 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if on_msf():
+    msf = on_msf()
+    if msf:
         config = load_msf_config()
-        env = StreamExecutionEnvironment.get_execution_environment()
     else:
         path = os.environ.get(PROPERTIES_ENV)
         config = Config.load(Path(path) if path else None)
         use_local_credentials(config)
+    # Which copy of the job runs (the zip's `app/` or a checkout); said before PyFlink's worker
+    # service, imported with the environment, turns the root logger down to WARNING.
+    LOG.info("job code from %s, metrics from %s", Path(jobs.__file__).parent, config.job.sql_dir)
+    if msf:
+        env = StreamExecutionEnvironment.get_execution_environment()
+    else:
         env = (
             local_environment(config, jar=PACKAGED_JAR)
             if PACKAGED_JAR.is_file() else local_environment(config)

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy import DeployError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCK_FILE = PROJECT_ROOT / "requirements.lock"
 CACHE_DIR = PROJECT_ROOT / ".local" / "package"
@@ -59,7 +61,7 @@ class ZipLayout:
 LAYOUT = ZipLayout()
 
 
-class PackageError(RuntimeError):
+class PackageError(DeployError):
     """The package cannot be built; the message names what is missing and the fix."""
 
 

@@ -8,6 +8,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from deploy import DeployError
+from deploy import command as deploy_command
 from jobs.config import Config, ConfigError
 from jobs.metrics import MetricFileError, load_catalogue, timestream_tables
 from jobs.prerequisites import SetupError
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.load(args.config)
         return args.handler(args, config) or 0
-    except (ConfigError, MetricFileError, SetupError, ValueError) as err:
+    except (ConfigError, DeployError, MetricFileError, SetupError, ValueError) as err:
         print(f"connect-metrics: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -86,6 +88,16 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--out", type=Path, default=Path("dist/connect-metrics.zip"),
                          metavar="ZIP", help="where to write the zip (default dist/connect-metrics.zip)")
     package.set_defaults(handler=_package)
+
+    deploy = commands.add_parser(
+        "deploy", help="upload the zip to S3 and create or update the CloudFormation stack",
+        description="Build the application zip (or take --zip), upload it to S3 under a key "
+        "with its content hash, create or update the stack of deploy/cloudformation.yaml while "
+        "printing its events, and print the stack's outputs. AWS credentials and region come "
+        "from the AWS default chain.",
+    )
+    deploy_command.add_arguments(deploy)
+    deploy.set_defaults(handler=_deploy, config=None)
 
     dev = commands.add_parser(
         "dev", help="start, stop or inspect the local emulators",
@@ -174,6 +186,10 @@ def _package(args: argparse.Namespace, config: Config) -> int:
     for key, value in run_options().items():
         print(f"  {key} = {value}")
     return 0
+
+
+def _deploy(args: argparse.Namespace, config: Config) -> int:
+    return deploy_command.run(args)
 
 
 def _tables(config: Config) -> list[str]:

@@ -2,7 +2,7 @@ import pytest
 
 from jobs import cli
 
-COMMANDS = [[], ["run"], ["dev"], ["dev", "up"], ["dev", "down"], ["dev", "status"],
+COMMANDS = [[], ["run"], ["dev"], ["dev", "up"], ["dev", "down"], ["dev", "status"], ["deploy"],
             ["simulate"], ["demo"], ["replay"], ["package"]]
 
 

@@ -29,6 +29,11 @@ RAW_RECORD_TYPE = Types.ROW_NAMED(
 """Row type of the records the source emits; `data` holds the record's bytes unchanged."""
 
 
+def is_clock(row) -> bool:
+    """A clock row: the shard had nothing new as of `row.arrival_time` (wall clock)."""
+    return row.sequence_number is None and not row.data
+
+
 def connector_jar_url() -> str:
     """`file://` URL of the connector jar, for `pipeline.jars`."""
     return CONNECTOR_JAR.as_uri()
@@ -42,12 +47,15 @@ def kinesis_source(
     poll_interval_ms: int = 250,
     shard_discovery_interval_ms: int = 10000,
     max_records_per_poll: int = 1000,
+    idle_clock_ms: int = 0,
 ) -> Source:
     """An unbounded source of `RAW_RECORD_TYPE` rows read from one Kinesis stream.
 
     `endpoint` may be empty for the AWS endpoint of `region`; `initial_position` is
     TRIM_HORIZON, LATEST or AT_TIMESTAMP:<ISO-8601 instant>; `max_records_per_poll` is the
-    GetRecords limit (1 to 10000). Use it as
+    GetRecords limit (1 to 10000). With `idle_clock_ms` > 0 a shard that is caught up and quiet
+    emits a clock row that often: no sequence number, empty data, the wall-clock time as
+    `arrival_time` (see `is_clock`). Use it as
     `env.from_source(kinesis_source(...), WatermarkStrategy..., name, RAW_RECORD_TYPE)`.
     The connector jar must be on `pipeline.jars` before this is called.
     """
@@ -70,6 +78,7 @@ def kinesis_source(
         .pollIntervalMillis(int(poll_interval_ms))
         .shardDiscoveryIntervalMillis(int(shard_discovery_interval_ms))
         .maxRecordsPerPoll(int(max_records_per_poll))
+        .idleClockMillis(int(idle_clock_ms))
     )
     try:
         return Source(builder.build())

@@ -34,6 +34,7 @@ class KinesisSettings:
     initial_position: str = "TRIM_HORIZON"
     poll_interval_ms: int = 250
     shard_discovery_interval_ms: int = 10_000
+    idle_clock_ms: int = 1_000
 
 
 @dataclass(frozen=True)

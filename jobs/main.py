@@ -82,6 +82,7 @@ def add_kinesis_sources(env: StreamExecutionEnvironment, config: Config) -> list
                 initial_position=settings.initial_position,
                 poll_interval_ms=settings.poll_interval_ms,
                 shard_discovery_interval_ms=settings.shard_discovery_interval_ms,
+                idle_clock_ms=settings.idle_clock_ms,
             ),
             WatermarkStrategy.no_watermarks(),
             f"kinesis {stream}",

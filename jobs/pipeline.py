@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,9 +27,11 @@ from pyflink.datastream import (
 from pyflink.table import Schema, StreamTableEnvironment
 
 from connectors.dead_letter import DeadLetterFunction
+from connectors.kinesis_source import is_clock
 from connectors.raw_events import agent_event_records, contact_event_records
 from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
+from jobs.clock import FeedClocks, Tick
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, ParseOptions, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
@@ -55,15 +58,18 @@ AGENT_EVENT_TYPE = Types.ROW_NAMED(
      Types.STRING(), Types.STRING(), Types.BOOLEAN()],
 )
 AGENT_EVENTS = OutputTag("agent-events", Types.PICKLED_BYTE_ARRAY())
+AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
 
 
 class ParseRecords(ProcessFunction):
-    """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters."""
+    """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters; a
+    source clock row to a `Tick` of each feed (see `jobs.clock`)."""
 
     def __init__(self, options: ParseOptions):
         self._options = options
+        self._clocks = FeedClocks()
 
     def open(self, runtime_context: RuntimeContext):
         group = runtime_context.get_metrics_group()
@@ -71,13 +77,20 @@ class ParseRecords(ProcessFunction):
         self._dead_letters = group.counter("deadLetters")
 
     def process_element(self, value, ctx):
+        now = int(time.time() * 1000)
+        if is_clock(value):
+            for feed, tick in self._clocks.ticks(now).items():
+                yield tick if feed == CONTACT else (AGENT_EVENTS, tick)
+            return
         self._records_in.inc()
         event = parse_record(
             bytes(value.data), value.stream, value.arrival_time, options=self._options
         )
         if isinstance(event, ContactEvent):
+            self._clocks.saw(CONTACT, event.event_time, now)
             yield event
         elif isinstance(event, AgentEvent):
+            self._clocks.saw(AGENT, event.event_time, now)
             yield AGENT_EVENTS, event
         else:
             self._dead_letters.inc()
@@ -231,14 +244,18 @@ def _queue_changes(row):
 
 def _event_time(stream: DataStream, config: Config) -> DataStream:
     """Event time from each event's own timestamp, allowing `Job.allowed.lateness.ms` of
-    disorder."""
+    disorder; ticks move it on and go no further."""
     return stream.assign_timestamps_and_watermarks(
         # with_idleness builds a new strategy without the Python assigner: it goes last.
         WatermarkStrategy.for_bounded_out_of_orderness(
             Duration.of_millis(config.job.allowed_lateness_ms))
         .with_idleness(Duration.of_millis(config.job.idle_timeout_ms))
         .with_timestamp_assigner(EventTime())
-    )
+    ).filter(_is_event)
+
+
+def _is_event(value) -> bool:
+    return not isinstance(value, Tick)
 
 
 def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,

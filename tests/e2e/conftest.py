@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from jobs.config import Config, JobSettings, KinesisSettings, TimestreamSettings
+from jobs.config import PROJECT_ROOT, Config, JobSettings, KinesisSettings, TimestreamSettings
 from jobs.local_stack import StackSettings, down, up
 from jobs.metrics import load_catalogue
 from jobs.prerequisites import free_ports, require_connector_jar
@@ -20,14 +21,29 @@ def write_properties(config: Config, path: Path) -> Path:
     return path
 
 
+E2E_TABLES = ("queue_interval", "agents_online")
+
+
+def e2e_sql_dir(tmp_path: Path) -> Path:
+    """queue_interval from the project and a small agents table kept with these tests: the rows
+    a short scenario gives are few and known (the operator tests cover the whole catalogue)."""
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    shutil.copy(PROJECT_ROOT / "sql" / "queue_interval.sql", sql_dir)
+    shutil.copy(Path(__file__).parent / "agents_online.sql", sql_dir)
+    return sql_dir
+
+
 @pytest.fixture
 def job_config(tmp_path):
-    """A configuration on free ports, and the application_properties.json that says it."""
+    """A configuration on free ports with the e2e tables, and the application_properties.json
+    that says it."""
     kinesis, timestream = free_ports(2)
     config = Config(
         kinesis=KinesisSettings(endpoint=f"http://127.0.0.1:{kinesis}", poll_interval_ms=100),
         timestream=TimestreamSettings(endpoint=f"http://127.0.0.1:{timestream}"),
-        job=JobSettings(dead_letter=f"jsonl:{tmp_path / 'dead-letters.jsonl'}",
+        job=JobSettings(sql_dir=str(e2e_sql_dir(tmp_path)),
+                        dead_letter=f"jsonl:{tmp_path / 'dead-letters.jsonl'}",
                         checkpoint_interval_ms=2_000,
                         checkpoint_dir=str(tmp_path / "checkpoints")),
     )

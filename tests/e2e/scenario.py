@@ -89,19 +89,23 @@ def stop_group(process: subprocess.Popen) -> None:
 def expected_rows(minute: int = MINUTE) -> set:
     """What `contact_records(minute)` and `agent_records(minute)` must produce, as `rows()`."""
     def queued(count: int) -> tuple:
-        """Contacts only entered the queue in this minute: every other count is zero."""
-        zeros = ("contacts_abandoned", "contacts_handled", "contacts_removed",
-                 "contacts_removed_in_20", "contacts_removed_in_60",
-                 "sum_contacts_answered_in_20", "sum_contacts_answered_in_60")
-        return tuple(sorted([("contacts_queued", str(count)), ("sum_queue_answer_time", "0.0"),
-                             *((name, "0") for name in zeros)]))
+        """Contacts only entered the queue in this minute: every other count is zero and the
+        averages and service levels, with nothing to divide by, are left out."""
+        zeros = ("callbacks_queued", "contacts_abandoned", "contacts_handled", "contacts_removed",
+                 "contacts_removed_in_20", "contacts_removed_in_60", "contacts_completed",
+                 "contacts_transferred_out", "sum_contacts_answered_in_20",
+                 "sum_contacts_answered_in_60")
+        seconds = ("sum_queue_answer_time", "sum_abandon_time", "sum_handle_time",
+                   "sum_hold_time", "sum_after_contact_work_time", "abandonment_rate")
+        return tuple(sorted([("contacts_queued", str(count)), *((name, "0") for name in zeros),
+                             *((name, "0.0") for name in seconds)]))
 
     return {
         ("queue_interval", minute,
          (("channel", "VOICE"), ("instance_id", INSTANCE), ("queue_id", "q-sales")), queued(2)),
         ("queue_interval", minute,
          (("channel", "CHAT"), ("instance_id", INSTANCE), ("queue_id", "q-support")), queued(1)),
-        ("instance_interval", minute, (("instance_id", INSTANCE),), (("agents_online", "2"),)),
+        ("agents_online", minute, (("instance_id", INSTANCE),), (("agents_online", "2"),)),
     }
 
 

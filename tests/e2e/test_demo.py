@@ -31,7 +31,7 @@ def test_demo_prints_metric_rows_and_stops_everything_on_ctrl_c(job_config, tmp_
             line = demo.stdout.readline()
             if not line:
                 break
-            if line.startswith(("queue_interval", "instance_interval")):
+            if line.startswith(("queue_interval", "queue_realtime")):
                 rows.append(line)
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
         rest, _ = demo.communicate(timeout=90)

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from deploy.upload import code_key
+from jobs.metrics import load_catalogue
 from jobs.prerequisites import free_ports, port_in_use
 from tests.conftest import CLI_ENV
 from tests.e2e import moto_cloudformation
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 INSTANCE = "arn:aws:connect:us-east-1:123456789012:instance/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
-TABLES = {"queue_interval", "instance_interval", "agent_interval"}
+TABLES = {metric.table for metric in load_catalogue(ROOT / "sql")}
 
 
 def start_moto(arguments: tuple[str, ...], log: Path) -> tuple[subprocess.Popen, str]:

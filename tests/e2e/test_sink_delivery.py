@@ -166,6 +166,6 @@ def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_
         stop_group(job)
     # The first batch's closing heartbeat (agent 1, minute + 150 s) is a window of its own,
     # closed by the second batch.
-    heartbeat_window = ("instance_interval", MINUTE + 120_000,
+    heartbeat_window = ("agents_online", MINUTE + 120_000,
                         (("instance_id", INSTANCE),), (("agents_online", "1"),))
     assert rows(table(config)) == expected_rows(MINUTE) | expected_rows(later) | {heartbeat_window}

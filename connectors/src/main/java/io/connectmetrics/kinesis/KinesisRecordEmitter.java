@@ -32,6 +32,8 @@ final class KinesisRecordEmitter implements RecordEmitter<KinesisRecord, Row, Ki
         } else {
             output.collect(row);
         }
-        state.setLastEmittedSequenceNumber(record.sequenceNumber());
+        if (record.sequenceNumber() != null) { // a clock record has no position
+            state.setLastEmittedSequenceNumber(record.sequenceNumber());
+        }
     }
 }

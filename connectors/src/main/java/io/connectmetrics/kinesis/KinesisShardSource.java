@@ -139,6 +139,7 @@ public final class KinesisShardSource
         private long pollIntervalMillis = 250L;
         private int maxRecordsPerPoll = 1000;
         private long shardDiscoveryIntervalMillis = 10_000L;
+        private long idleClockMillis = 0L;
         private KinesisClientFactory clientFactory = AwsKinesisShardClient.FACTORY;
 
         private Builder() {}
@@ -185,6 +186,15 @@ public final class KinesisShardSource
             return this;
         }
 
+        /**
+         * A caught-up shard with nothing new hands over a clock record this often (see {@link
+         * KinesisSourceConfig#idleClockMillis()}); default 0: never.
+         */
+        public Builder idleClockMillis(long idleClockMillis) {
+            this.idleClockMillis = idleClockMillis;
+            return this;
+        }
+
         /** Replaces the AWS SDK client, e.g. with a fake in tests. */
         public Builder clientFactory(KinesisClientFactory clientFactory) {
             this.clientFactory = Objects.requireNonNull(clientFactory, "clientFactory");
@@ -220,6 +230,10 @@ public final class KinesisShardSource
                         "Kinesis source: maxRecordsPerPoll must be between 1 and 10000, not "
                                 + maxRecordsPerPoll);
             }
+            if (idleClockMillis < 0) {
+                throw new IllegalArgumentException(
+                        "Kinesis source: idleClockMillis must not be negative");
+            }
             if (shardDiscoveryIntervalMillis < 1) {
                 throw new IllegalArgumentException(
                         "Kinesis source: shardDiscoveryIntervalMillis must be positive");
@@ -239,7 +253,8 @@ public final class KinesisShardSource
                             position,
                             pollIntervalMillis,
                             maxRecordsPerPoll,
-                            shardDiscoveryIntervalMillis);
+                            shardDiscoveryIntervalMillis,
+                            idleClockMillis);
             return new KinesisShardSource(config, clientFactory);
         }
     }

@@ -25,7 +25,8 @@ import java.util.Set;
  * GetRecords quota is five calls per second per shard). Failed calls keep the shard's position:
  * throttling and transient failures are retried with bounded exponential backoff, an expired
  * iterator is re-created after the last record read, and failures that retrying cannot fix throw
- * a {@link KinesisSourceException} that fails the job.
+ * a {@link KinesisSourceException} that fails the job. A shard that is caught up and has
+ * handed nothing over for {@code idleClockMillis} hands over a clock record.
  */
 final class KinesisShardSplitReader implements SplitReader<KinesisRecord, KinesisShardSplit> {
 
@@ -132,10 +133,16 @@ final class KinesisShardSplitReader implements SplitReader<KinesisRecord, Kinesi
                     behind
                             ? Math.min(config.pollIntervalMillis(), MIN_GAP_WHEN_BEHIND_MILLIS)
                             : config.pollIntervalMillis();
-            cursor.nextPollAt = now() + gap;
+            long now = now();
+            cursor.nextPollAt = now + gap;
             if (records.isEmpty()) {
-                return null;
+                if (behind || config.idleClockMillis() == 0
+                        || now - cursor.handedOverAt < config.idleClockMillis()) {
+                    return null;
+                }
+                records = List.of(clockRecord());
             }
+            cursor.handedOverAt = now;
             RecordsBySplits.Builder<KinesisRecord> batch = new RecordsBySplits.Builder<>();
             batch.addAll(cursor.shardId(), records);
             return batch.build();
@@ -296,6 +303,11 @@ final class KinesisShardSplitReader implements SplitReader<KinesisRecord, Kinesi
         return System.nanoTime() / 1_000_000L;
     }
 
+    /** A record that only says "nothing new on this shard as of now" (wall clock). */
+    static KinesisRecord clockRecord() {
+        return new KinesisRecord(null, System.currentTimeMillis(), new byte[0]);
+    }
+
     private static RecordsWithSplitIds<KinesisRecord> empty() {
         return new RecordsBySplits<>(Map.of(), Set.of());
     }
@@ -306,6 +318,7 @@ final class KinesisShardSplitReader implements SplitReader<KinesisRecord, Kinesi
         String iterator;
         String lastSequenceNumber;
         long nextPollAt;
+        long handedOverAt = now();
         int failures;
         int expiries;
         long firstTransientFailureAt = -1L;

@@ -15,6 +15,7 @@ public final class KinesisSourceConfig implements Serializable {
     private final long pollIntervalMillis;
     private final int maxRecordsPerPoll;
     private final long shardDiscoveryIntervalMillis;
+    private final long idleClockMillis;
 
     KinesisSourceConfig(
             String streamName,
@@ -23,7 +24,8 @@ public final class KinesisSourceConfig implements Serializable {
             StartingPosition initialPosition,
             long pollIntervalMillis,
             int maxRecordsPerPoll,
-            long shardDiscoveryIntervalMillis) {
+            long shardDiscoveryIntervalMillis,
+            long idleClockMillis) {
         this.streamName = streamName;
         this.region = region;
         this.endpoint = endpoint;
@@ -31,6 +33,7 @@ public final class KinesisSourceConfig implements Serializable {
         this.pollIntervalMillis = pollIntervalMillis;
         this.maxRecordsPerPoll = maxRecordsPerPoll;
         this.shardDiscoveryIntervalMillis = shardDiscoveryIntervalMillis;
+        this.idleClockMillis = idleClockMillis;
     }
 
     public String streamName() {
@@ -56,6 +59,15 @@ public final class KinesisSourceConfig implements Serializable {
 
     public int maxRecordsPerPoll() {
         return maxRecordsPerPoll;
+    }
+
+    /**
+     * How often a shard that is caught up and quiet hands over a clock record (no sequence
+     * number, no data, the wall-clock time as its arrival time), so event time can move on
+     * while nothing arrives; 0: never.
+     */
+    public long idleClockMillis() {
+        return idleClockMillis;
     }
 
     public long shardDiscoveryIntervalMillis() {

@@ -113,6 +113,53 @@ class KinesisShardSplitReaderTest {
     }
 
     @Test
+    void aQuietCaughtUpShardHandsOverClockRecordsAndNoneWhileRecordsFlow() throws Exception {
+        FakeKinesisClient kinesis = new FakeKinesisClient("agent-events").shard(S0);
+        kinesis.put(S0, "r0", "r1");
+        KinesisSourceConfig config = KinesisShardSource.builder()
+                .streamName("agent-events").region("us-east-1").pollIntervalMillis(1)
+                .idleClockMillis(50).build().config();
+        KinesisShardSplitReader reader = new KinesisShardSplitReader(
+                config, kinesis, KinesisReaderMetrics.unregistered(), new Backoff(1, 4), 60_000);
+        add(reader, split(S0, StartingPosition.trimHorizon()));
+
+        List<KinesisRecord> handed = new ArrayList<>();
+        long started = System.currentTimeMillis();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (handed.stream().filter(r -> r.sequenceNumber() == null).count() < 2) {
+            assertTrue(System.nanoTime() < deadline, "no clock records; got " + handed);
+            RecordsWithSplitIds<KinesisRecord> batch = reader.fetch();
+            while (batch.nextSplit() != null) {
+                KinesisRecord record;
+                while ((record = batch.nextRecordFromSplit()) != null) {
+                    handed.add(record);
+                }
+            }
+        }
+        assertEquals("r0", new String(handed.get(0).data(), StandardCharsets.UTF_8));
+        assertEquals("r1", new String(handed.get(1).data(), StandardCharsets.UTF_8));
+        KinesisRecord clock = handed.get(2);
+        assertEquals(null, clock.sequenceNumber());
+        assertEquals(0, clock.data().length);
+        assertTrue(clock.approximateArrivalMillis() >= started + 50, "a clock waits its period");
+        long ticks = handed.stream().filter(r -> r.sequenceNumber() == null).count();
+        assertEquals(handed.size() - 2, ticks, "only clocks follow the records");
+    }
+
+    @Test
+    void withoutAnIdleClockAQuietShardHandsOverNothing() throws Exception {
+        FakeKinesisClient kinesis = new FakeKinesisClient("agent-events").shard(S0);
+        KinesisShardSplitReader reader = reader(kinesis, 100, 60_000);
+        add(reader, split(S0, StartingPosition.trimHorizon()));
+        CompletableFuture<RecordsWithSplitIds<KinesisRecord>> fetch =
+                CompletableFuture.supplyAsync(reader::fetch);
+        Thread.sleep(300); // polled every millisecond meanwhile
+        assertFalse(fetch.isDone());
+        reader.wakeUp();
+        assertEquals(null, fetch.get(2, TimeUnit.SECONDS).nextSplit());
+    }
+
+    @Test
     void resumesAfterTheCheckpointedSequenceNumber() throws Exception {
         FakeKinesisClient kinesis = new FakeKinesisClient("agent-events").shard(S0);
         kinesis.put(S0, "r0", "r1", "r2", "r3");

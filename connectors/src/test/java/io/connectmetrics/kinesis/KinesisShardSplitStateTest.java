@@ -1,7 +1,11 @@
 package io.connectmetrics.kinesis;
 
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.connector.source.SourceOutput;
+import org.apache.flink.types.Row;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,5 +39,40 @@ class KinesisShardSplitStateTest {
                 new KinesisShardSplit(
                         "shardId-000000000000", List.of(), StartingPosition.trimHorizon());
         assertEquals(split, new KinesisShardSplitState(split, 1_000L).toSplit());
+    }
+
+    @Test
+    void aClockRecordIsEmittedButDoesNotMoveTheCheckpoint() {
+        KinesisShardSplit split =
+                new KinesisShardSplit(
+                        "shardId-000000000000", List.of(), StartingPosition.trimHorizon());
+        KinesisShardSplitState state = new KinesisShardSplitState(split, 1_000L);
+        List<Row> rows = new ArrayList<>();
+        SourceOutput<Row> output = new SourceOutput<>() {
+            @Override
+            public void collect(Row record) {
+                rows.add(record);
+            }
+
+            @Override
+            public void collect(Row record, long timestamp) {
+                rows.add(record);
+            }
+
+            @Override
+            public void emitWatermark(Watermark watermark) {}
+
+            @Override
+            public void markIdle() {}
+
+            @Override
+            public void markActive() {}
+        };
+        KinesisRecordEmitter emitter = new KinesisRecordEmitter("agent-events");
+        emitter.emitRecord(new KinesisRecord("4959", 5L, new byte[] {1}), output, state);
+        emitter.emitRecord(KinesisShardSplitReader.clockRecord(), output, state);
+        assertEquals(2, rows.size());
+        assertEquals(null, rows.get(1).getField(2));
+        assertEquals(StartingPosition.afterSequenceNumber("4959"), state.toSplit().startingPosition());
     }
 }

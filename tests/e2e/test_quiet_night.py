@@ -1,0 +1,81 @@
+"""With no events at all (a contact centre at night) windows still close and gauges keep
+ticking: the Kinesis source's clock rows move event time on with the wall clock."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import boto3
+import orjson
+import pytest
+
+from jobs.config import PROJECT_ROOT
+from jobs.landed import landed_records
+from jobs.local_stack import create_timestream_tables
+from simulator.records import AgentState, ContactFacts, agent_event, contact_event
+from tests.e2e.conftest import write_properties
+from tests.e2e.scenario import AVAILABLE, INSTANCE, SALES, agent, put, start_job, stop_group
+
+pytestmark = pytest.mark.e2e
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def wait_for_record(config, job, log: Path, table: str, accept, timeout_s: float = 240):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for record in landed_records(config.timestream.endpoint, config.timestream.database):
+            if record.table == table and accept(record):
+                return record, time.time() * 1000
+        assert job.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, f"no {table} record; job log:\n{log.read_text()[-3000:]}"
+        time.sleep(0.25)
+
+
+def test_windows_close_and_gauges_tick_without_events(local_stack, job_config, tmp_path):
+    config, _ = job_config
+    shutil.copy(PROJECT_ROOT / "sql" / "queue_realtime.sql", config.job.sql_dir)
+    create_timestream_tables(config.timestream.endpoint, config.timestream.region,
+                             config.timestream.database, ["queue_realtime"])
+    properties = write_properties(config, tmp_path / "night.json")
+    kinesis = boto3.client("kinesis", region_name="us-east-1", endpoint_url=config.kinesis.endpoint,
+                           aws_access_key_id="test", aws_secret_access_key="test")
+    log = tmp_path / "job.log"
+    job = start_job(properties, log)
+    try:
+        # One login, then silence: its minute closes on the clock alone.
+        login = now_ms()
+        put(kinesis, config.kinesis.agent_stream, [orjson.dumps(
+            agent_event("night-a1", "LOGIN", login, agent(1), AgentState(AVAILABLE), None))])
+        wait_for_record(config, job, log, "agents_online",
+                        lambda r: r.time_ms == login - login % 60_000)
+
+        # The job is reading live now: a contact queues, and nothing else happens.
+        queued_at = now_ms()
+        minute = queued_at - queued_at % 60_000
+        facts = ContactFacts(INSTANCE, "night-c1", "VOICE", "INBOUND", queued_at - 3_000, SALES,
+                             queued_at)
+        put(kinesis, config.kinesis.contact_stream, [orjson.dumps(contact_event(
+            "night-e1", "INITIATED", queued_at - 3_000, facts)), orjson.dumps(contact_event(
+                "night-e2", "QUEUED", queued_at, facts))])
+        row, landed_at = wait_for_record(config, job, log, "queue_interval",
+                                         lambda r: r.time_ms == minute)
+        assert row.measures["contacts_queued"] == "1"
+        delay_s = (landed_at - (minute + 60_000)) / 1000
+        print(f"\nqueue_interval row of a quiet minute landed {delay_s:.1f} s after the minute "
+              f"ended (allowed lateness {config.job.allowed_lateness_ms / 1000:.0f} s)")
+        # Generous against a loaded machine; without ticks it would never land.
+        assert delay_s < 30
+
+        # Gauges go on: a sample well after the last event still shows the waiting contact.
+        sample, _ = wait_for_record(
+            config, job, log, "queue_realtime",
+            lambda r: r.time_ms >= queued_at + 30_000 and r.dimensions["channel"] == "VOICE")
+        assert sample.measures["contacts_in_queue"] == "1"
+        assert float(sample.measures["oldest_contact_age"]) >= 30
+    finally:
+        stop_group(job)

@@ -122,11 +122,39 @@ def _parser() -> argparse.ArgumentParser:
     simulator_cli.add_arguments(simulate)
     simulate.set_defaults(handler=_simulate)
 
+    top = commands.add_parser(
+        "top", parents=[common], help="a live view of the metrics the job wrote to Timestream",
+        description="Show each queue (in queue, oldest, today's queued, handled, abandoned, "
+        "service level, average answer time, average handle time), agents by activity and "
+        "each agent's current activity, read back from the Timestream emulator (default) or "
+        "Amazon Timestream, refreshed every --refresh seconds until Ctrl-C.",
+    )
+    top.add_argument("--refresh", type=float, metavar="SECONDS",
+                     help="seconds between frames (default 1 for the emulator, 10 for Amazon "
+                     "Timestream, where every frame is four billed queries)")
+    frames = top.add_mutually_exclusive_group()
+    frames.add_argument("--once", action="store_const", const=1, dest="frames",
+                        help="print one frame and exit")
+    frames.add_argument("--frames", type=int, metavar="N", help="print N frames and exit")
+    top.add_argument("--width", type=int, metavar="COLUMNS",
+                     help="frame width (default: the terminal's, or 100 when not a terminal)")
+    top.add_argument("--timestream", action="store_true",
+                     help="read Amazon Timestream (timestream-query, AWS default credentials) "
+                     "instead of the emulator at Timestream.endpoint")
+    top.add_argument("--region", metavar="REGION",
+                     help="Timestream region (default: Timestream.region)")
+    top.add_argument("--database", metavar="NAME",
+                     help="Timestream database (default: Timestream.database)")
+    top.add_argument("--queue-names", type=Path, metavar="JSON",
+                     help="a JSON object of queue id (or queue ARN) to queue name; queues are "
+                     "otherwise shown by their shortened id")
+    top.set_defaults(handler=_top)
+
     demo = commands.add_parser(
-        "demo", parents=[common], help="emulators + simulator + job, printing rows as they land",
+        "demo", parents=[common], help="emulators + simulator + job, with the live dashboard",
         description="Start the local stack, publish a simulated contact centre, run the job, "
-        "and print every metric row as it lands in the Timestream emulator; everything stops "
-        "on Ctrl-C or after --duration.",
+        "and show the live dashboard of `top` over what lands in the Timestream emulator; "
+        "everything stops on Ctrl-C or after --duration.",
     )
     demo.add_argument("--duration", type=float, default=0, metavar="SECONDS",
                       help="stop after this many seconds (default 0: until Ctrl-C)")
@@ -213,6 +241,22 @@ def _dev(args: argparse.Namespace, config: Config) -> int:
 
 def _simulate(args: argparse.Namespace, config: Config) -> int:
     return simulator_cli.run(args, config)
+
+
+def _top(args: argparse.Namespace, config: Config) -> int:
+    from jobs.top.live import Screen, default_refresh, open_store, read_queue_names, watch
+
+    if (args.refresh is not None and args.refresh <= 0) or (args.frames is not None
+                                                             and args.frames < 1):
+        raise ValueError("--refresh must be positive and --frames at least 1")
+    names = read_queue_names(args.queue_names) if args.queue_names else None
+    store = open_store(config, args.timestream, args.region, args.database)
+    try:
+        last = watch(store, Screen(width=args.width), args.refresh or default_refresh(store),
+                     frames=args.frames, queue_names=names)
+    except KeyboardInterrupt:
+        return 0
+    return 1 if last is not None and last.error else 0
 
 
 def _demo(args: argparse.Namespace, config: Config) -> int:

@@ -1,20 +1,30 @@
-"""The local demo: emulators, simulator and job together, printing metric rows as they land."""
+"""The local demo: emulators, simulator and job together, watched with the live dashboard."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.error
 from pathlib import Path
 
 from jobs import local_stack
 from jobs.config import PROJECT_ROOT, Config
 from jobs.landed import landed_records
 from jobs.prerequisites import SetupError
+from jobs.top.emulator import EmulatorStore
+from jobs.top.live import EMULATOR_REFRESH_S, Screen, watch
 
 LOG_DIR = PROJECT_ROOT / ".local"
+SIMULATOR_ARGS = ("--agents", "30", "--queues", "3", "--rate", "6", "--backlog", "10m",
+                  "--seed", "7")
+"""The demo's contact centre (docker-compose.yml's simulator too). Ten minutes of history go out
+at once, so the first frames already show completed contacts and a day's totals."""
+PLAIN_REFRESH_S = 5.0
+"""Seconds between frames when stdout is not a terminal, so a log gets a frame now and then."""
 
 
 def run_demo(config: Config, tables: list[str], duration_s: float, config_path: Path | None) -> int:
@@ -22,48 +32,71 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
     settings = local_stack.StackSettings.from_config(config, tables)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
-    seen = 0
-    printed: dict[str, int] = {}  # rows printed per table: each table's list only grows
+    endpoint, database = config.timestream.endpoint, config.timestream.database
+    landed = 0
     try:
-        local_stack.up(settings)
-        base = [sys.executable, "-m", "jobs.cli"]
-        options = ["--config", str(config_path)] if config_path else []
-        children.append(_start([*base, "run", *options], LOG_DIR / "job.log"))
-        children.append(_start(
-            [*base, "simulate", *options, "--agents", "30", "--queues", "3", "--rate", "6",
-             "--backlog", "150", "--seed", "7"],
-            LOG_DIR / "simulator.log",
-        ))
-        print(f"demo: job log {LOG_DIR / 'job.log'}, simulator log {LOG_DIR / 'simulator.log'}")
-        print("demo: waiting for the first metric rows (the job needs ~20 s to start)...")
-        deadline = time.monotonic() + duration_s if duration_s else None
-        while deadline is None or time.monotonic() < deadline:
-            for child in children:
-                if child.poll() is not None:
-                    raise SetupError(
-                        f"{' '.join(child.args[2:4])} exited with {child.returncode}; "
-                        f"see its log in {LOG_DIR}"
-                    )
-            by_table: dict[str, list] = {}
-            for record in landed_records(config.timestream.endpoint, config.timestream.database):
-                by_table.setdefault(record.table, []).append(record)
-            for table, records in sorted(by_table.items()):
-                for record in records[printed.get(table, 0):]:
-                    print(record.describe(), flush=True)
-                    printed[table] = printed.get(table, 0) + 1
-                    seen += 1
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+        try:
+            local_stack.up(settings)
+            base = [sys.executable, "-m", "jobs.cli"]
+            options = ["--config", str(config_path)] if config_path else []
+            children.append(_start([*base, "run", *options], LOG_DIR / "job.log"))
+            children.append(_start([*base, "simulate", *options, *SIMULATOR_ARGS],
+                                   LOG_DIR / "simulator.log"))
+            print(f"demo: job log {LOG_DIR / 'job.log'}, "
+                  f"simulator log {LOG_DIR / 'simulator.log'}")
+            screen = Screen()
+            watch(
+                EmulatorStore(endpoint, database), screen,
+                EMULATOR_REFRESH_S if screen.redraw else PLAIN_REFRESH_S,
+                deadline=time.monotonic() + duration_s if duration_s else None,
+                queue_names=simulated_queue_names(), check=lambda: _check(children),
+            )
+        except KeyboardInterrupt:
+            pass
+        _stop_all(children)  # first, so the job's last writes are counted
+        landed = _count_landed(endpoint, database)
     finally:
-        for child in children:
-            _stop(child)
+        _stop_all(children)
         local_stack.down(settings)
-    print(f"demo: {seen} metric rows landed in the Timestream emulator")
-    if seen == 0:
+    print(f"demo: {landed} metric rows landed in the Timestream emulator")
+    if landed == 0:
         print(f"demo: no rows arrived; see {LOG_DIR / 'job.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+def simulated_queue_names() -> dict[str, str]:
+    """The simulator's queue names by queue id: its ids come from the seed alone, so building
+    the same simulation here gives the ids the job writes."""
+    from simulator import cli as simulator_cli
+
+    parser = argparse.ArgumentParser()
+    simulator_cli.add_arguments(parser)
+    simulation = simulator_cli.build_simulation(parser.parse_args(SIMULATOR_ARGS), start_ms=0)
+    return {q.queue_id: q.name for centre in simulation.centres for q in centre.queues}
+
+
+def _check(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is not None:
+            raise SetupError(
+                f"{' '.join(child.args[2:4])} exited with {child.returncode}; "
+                f"see its log in {LOG_DIR}"
+            )
+
+
+def _count_landed(endpoint: str, database: str) -> int:
+    try:
+        return len(landed_records(endpoint, database))
+    except (urllib.error.URLError, OSError) as err:
+        print(f"demo: could not count the rows in the Timestream emulator: {err}",
+              file=sys.stderr)
+        return 0
+
+
+def _stop_all(children: list[subprocess.Popen]) -> None:
+    while children:
+        _stop(children.pop())
 
 
 def _start(command: list[str], log: Path) -> subprocess.Popen:

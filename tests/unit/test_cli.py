@@ -3,7 +3,7 @@ import pytest
 from jobs import cli
 
 COMMANDS = [[], ["run"], ["dev"], ["dev", "up"], ["dev", "down"], ["dev", "status"], ["deploy"],
-            ["simulate"], ["demo"], ["replay"], ["package"]]
+            ["simulate"], ["demo"], ["top"], ["replay"], ["package"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")

@@ -325,7 +325,7 @@ def test_the_simulator_publishes_the_demo_contact_centre():
     assert command[:2] == ["connect-metrics", "simulate"]
     options = {name: _option(command, name) for name in
                ("--agents", "--queues", "--rate", "--backlog", "--seed")}
-    assert options == {"--agents": "30", "--queues": "3", "--rate": "6", "--backlog": "150s",
+    assert options == {"--agents": "30", "--queues": "3", "--rate": "6", "--backlog": "10m",
                        "--seed": "7"}
     assert "--out" not in command
 

@@ -1,0 +1,174 @@
+"""One consistent view of the contact centre, built from the newest rows of four tables.
+
+Pure: `build` takes the rows a store returned and the clock, so the renderer and its tests see
+exactly what the store holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from jobs.top.store import Latest, Row, Store
+
+GAUGE_LOOKBACK_S = 300
+STALE_SAMPLE_MS = 15_000
+"""A queue whose newest gauge sample is this much older than the newest one is not sampled any
+more (an agent's own queue once nobody waits in it); its gauges are not shown."""
+AGENT_QUEUE_PREFIX = "agent/"
+
+QUEUE_NOW = Latest(
+    "queue_realtime", ("instance_id", "queue_id", "channel"),
+    ("contacts_in_queue", "oldest_contact_age", "agents_available", "agents_staffed"),
+    GAUGE_LOOKBACK_S,
+)
+QUEUE_TODAY = Latest(
+    "queue_today", ("instance_id", "queue_id", "channel", "local_date"),
+    ("contacts_queued", "contacts_handled", "contacts_abandoned", "service_level_20",
+     "avg_queue_answer_time", "avg_handle_time",
+     # the additive parts, for the all-queues line
+     "contacts_removed", "contacts_removed_in_20", "sum_queue_answer_time",
+     "contacts_completed", "sum_handle_time"),
+    2 * 86_400,  # a day's latest record can be up to a day old (25 h across a DST change)
+)
+PROFILES = Latest(
+    "routing_profile_realtime", ("instance_id", "routing_profile_id", "routing_profile_name"),
+    ("agents_online", "agents_available", "agents_on_contact", "agents_after_contact_work",
+     "agents_non_productive", "agents_error", "agents_staffed"),
+    GAUGE_LOOKBACK_S,
+)
+AGENTS = Latest(
+    "agent_realtime", ("instance_id", "agent_id", "agent_username"),
+    ("activity", "status_name", "routing_profile_name", "online"),
+    86_400,  # an agent's latest record is its state however long ago it changed
+)
+READS = (QUEUE_NOW, QUEUE_TODAY, PROFILES, AGENTS)
+
+ACTIVITIES = ("ON_CONTACT", "ACW", "INCOMING", "AVAILABLE", "NON_PRODUCTIVE", "ERROR", "MISSED",
+              "REJECTED", "OFFLINE")
+"""Agent activities in the order the dashboard lists them: working, ready, away, trouble, out."""
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    instance_id: str
+    queue_id: str
+    channel: str
+    name: str
+    in_queue: int | None = None
+    oldest: float | None = None
+    agents_available: int | None = None
+    sampled_ms: int | None = None
+    today: Mapping[str, object] | None = None
+    """queue_today's measures for the current local date; None when it has no contact yet."""
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    name: str
+    counts: Mapping[str, int]
+    sampled_ms: int
+
+
+@dataclass(frozen=True)
+class AgentLine:
+    username: str
+    activity: str
+    status_name: str | None
+    routing_profile_name: str | None
+    since_ms: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    source: str
+    now_ms: int
+    local_date: str | None = None
+    sampled_ms: int | None = None
+    queues: tuple[QueueLine, ...] = ()
+    profiles: tuple[ProfileLine, ...] = ()
+    agents: tuple[AgentLine, ...] = ()
+    error: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.queues or self.profiles or self.agents)
+
+
+def load(store: Store, now_ms: int, queue_names: Mapping[str, str] | None = None) -> Snapshot:
+    """Read the four tables from `store` and build the view (StoreError when it cannot)."""
+    return build(store.description, store.latest(READS, now_ms), now_ms, queue_names or {})
+
+
+def build(source: str, rows: Mapping[str, list[Row]], now_ms: int,
+          queue_names: Mapping[str, str]) -> Snapshot:
+    now_rows = [r for r in rows.get(QUEUE_NOW.table, []) if _standard(_queue_key(r)[1])]
+    sampled_ms = max((r.time_ms for r in now_rows), default=None)
+    today_rows = rows.get(QUEUE_TODAY.table, [])
+    local_date = max((r.dimensions.get("local_date", "") for r in today_rows), default=None)
+    fields: dict[tuple[str, str, str], dict] = {}
+    for row in now_rows:
+        if row.time_ms >= sampled_ms - STALE_SAMPLE_MS:
+            fields.setdefault(_queue_key(row), {}).update(
+                in_queue=row.measures.get("contacts_in_queue"),
+                oldest=row.measures.get("oldest_contact_age"),
+                agents_available=row.measures.get("agents_available"),
+                sampled_ms=row.time_ms,
+            )
+    for row in today_rows:
+        key = _queue_key(row)
+        if row.dimensions.get("local_date") == local_date and _standard(key[1]):
+            fields.setdefault(key, {})["today"] = dict(row.measures)
+    queues = [
+        QueueLine(instance_id, queue_id, channel, queue_name(queue_id, queue_names), **values)
+        for (instance_id, queue_id, channel), values in fields.items()
+    ]
+    profiles = [
+        ProfileLine(
+            name=r.dimensions.get("routing_profile_name") or r.dimensions["routing_profile_id"],
+            counts=dict(r.measures), sampled_ms=r.time_ms,
+        )
+        for r in rows.get(PROFILES.table, [])
+    ]
+    agents = [
+        AgentLine(
+            username=r.dimensions.get("agent_username") or r.dimensions["agent_id"],
+            activity=str(r.measures.get("activity", "OFFLINE")),
+            status_name=r.measures.get("status_name"),
+            routing_profile_name=r.measures.get("routing_profile_name"),
+            since_ms=r.time_ms,
+        )
+        for r in rows.get(AGENTS.table, [])
+    ]
+    return Snapshot(
+        source=source,
+        now_ms=now_ms,
+        local_date=local_date,
+        sampled_ms=sampled_ms,
+        queues=tuple(sorted(queues, key=lambda q: (q.name, q.channel, q.queue_id))),
+        profiles=tuple(sorted(profiles, key=lambda p: p.name)),
+        agents=tuple(sorted(agents, key=_agent_order)),
+    )
+
+
+def _queue_key(row: Row) -> tuple[str, str, str]:
+    d = row.dimensions
+    return d.get("instance_id", ""), d.get("queue_id", ""), d.get("channel", "")
+
+
+def _standard(queue_id: str) -> bool:
+    """Agents' own queues come and go with the contacts transferred to them; only standard
+    queues are listed."""
+    return not queue_id.startswith(AGENT_QUEUE_PREFIX)
+
+
+def queue_name(queue_id: str, names: Mapping[str, str]) -> str:
+    """The mapped name, else the id shortened to its first 8 characters (ids are UUIDs)."""
+    if queue_id in names:
+        return names[queue_id]
+    return queue_id if len(queue_id) <= 9 else queue_id[:8] + "…"
+
+
+def _agent_order(agent: AgentLine) -> tuple[int, str]:
+    rank = ACTIVITIES.index(agent.activity) if agent.activity in ACTIVITIES else len(ACTIVITIES)
+    return rank, agent.username

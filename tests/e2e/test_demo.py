@@ -8,19 +8,24 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
-from jobs.config import PROJECT_ROOT
+from jobs.config import PROJECT_ROOT, JobSettings
 from jobs.prerequisites import port_in_use
 from jobs.top.render import ALL_QUEUES
 from tests.conftest import CLI_ENV
+from tests.e2e.conftest import write_properties
 
 pytestmark = pytest.mark.e2e
 
 
 def test_demo_shows_the_dashboard_and_stops_everything_on_ctrl_c(job_config, tmp_path):
-    config, properties = job_config
+    config, _ = job_config
+    # The demo runs the whole catalogue: the dashboard reads its tables.
+    config = replace(config, job=replace(config.job, sql_dir=JobSettings().sql_dir))
+    properties = write_properties(config, tmp_path / "demo.json")
     demo = subprocess.Popen(
         [sys.executable, "-m", "jobs.cli", "demo", "--config", str(properties)],
         cwd=PROJECT_ROOT, env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

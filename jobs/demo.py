@@ -28,8 +28,8 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
         local_stack.up(settings)
         base = [sys.executable, "-m", "jobs.cli"]
         options = ["--config", str(config_path)] if config_path else []
-        children.append(_start([*base, "run", *options], LOG_DIR / "job.log"))
-        children.append(_start(
+        children.append(start_logged([*base, "run", *options], LOG_DIR / "job.log"))
+        children.append(start_logged(
             [*base, "simulate", *options, "--agents", "30", "--queues", "3", "--rate", "6",
              "--backlog", "150", "--seed", "7"],
             LOG_DIR / "simulator.log",
@@ -57,7 +57,7 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
         pass
     finally:
         for child in children:
-            _stop(child)
+            stop_group(child)
         local_stack.down(settings)
     print(f"demo: {seen} metric rows landed in the Timestream emulator")
     if seen == 0:
@@ -66,7 +66,8 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
     return 0
 
 
-def _start(command: list[str], log: Path) -> subprocess.Popen:
+def start_logged(command: list[str], log: Path) -> subprocess.Popen:
+    """`command` in its own process group, output to `log`, from the project root."""
     with log.open("w") as out:
         return subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
@@ -74,7 +75,7 @@ def _start(command: list[str], log: Path) -> subprocess.Popen:
         )
 
 
-def _stop(child: subprocess.Popen, grace_s: float = 15.0) -> None:
+def stop_group(child: subprocess.Popen, grace_s: float = 15.0) -> None:
     """Stop the child's whole process group (the job has a JVM and Python workers under it)."""
     if child.poll() is None:
         os.killpg(child.pid, signal.SIGINT)

@@ -24,6 +24,9 @@ PART = "profile"
 RATE_HZ = 100
 WORKER_FRAME = "process_bundle ("
 PROJECT_DIRS = ("jobs/", "connectors/")
+# Innermost frames of a worker thread that waits: for an answer from Java (state reads, state
+# writes committed, the next elements) or for another thread.
+WAITS = ("Condition.wait (", "Thread._wait_for_tstate_lock (")
 _LINE = re.compile(r":\d+\)$")
 
 
@@ -34,6 +37,10 @@ def function_of(frame: str) -> str:
 
 def is_project(function: str) -> bool:
     return any(f"({d}" in function for d in PROJECT_DIRS)
+
+
+def is_wait(function: str) -> bool:
+    return function.startswith(WAITS)
 
 
 def summarise(raw_lines: Iterable[str]) -> tuple[int, Counter, Counter]:
@@ -84,10 +91,15 @@ def measure(data_file: Path, records: int, out: Path, top: int = 15,
         return [Measurement(PART, "hot path", None, "",
                             note=f"py-spy failed; see {out / 'job.log'}")], ""
     total, leaf, inclusive = summarise(raw.read_text().splitlines())
-    project = sum(n for f, n in leaf.items() if is_project(f))
-    measurements = [Measurement(
-        PART, "worker samples whose innermost frame is project code", project / total * 100
-        if total else 0.0, "%", note=f"{total:,} worker samples over {records:,} records")]
+    def share(selected) -> float:
+        return sum(n for f, n in leaf.items() if selected(f)) / total * 100 if total else 0.0
+
+    measurements = [
+        Measurement(PART, "worker samples waiting for Java or another thread", share(is_wait),
+                    "%", note=f"{total:,} worker samples over {records:,} records"),
+        Measurement(PART, "worker samples whose innermost frame is project code",
+                    share(is_project), "%"),
+    ]
     return measurements, details(total, leaf, inclusive, top)
 
 

@@ -75,6 +75,7 @@ def run_job(mode: str, parallelism: int, files: list[Path], out: Path) -> float:
 
 
 def one_record_file(data: Dataset, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
     path = out / "one-record.jsonl"
     with data.files(1)[0].open("rb") as first:
         path.write_bytes(first.readline())

@@ -8,7 +8,7 @@ import pytest
 from benchmarks.data import shard_of
 from benchmarks.keyed import KeyedRunner
 from benchmarks.live import Landed, Put, match_latencies
-from benchmarks.profile import summarise
+from benchmarks.profile import is_project, is_wait, summarise
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
 
 
@@ -119,3 +119,10 @@ def test_keyed_runner_fires_timers_in_time_order_once_the_watermark_passes():
     assert runner.advance(10) == []
     assert runner.advance(20) == [("timer", "b", 11), ("timer", "a", 15)]
     assert runner.keys() == set() and runner.keys_without_timers() == set()
+
+
+def test_waits_and_project_code_are_told_apart():
+    assert is_wait("Condition.wait (threading.py)")
+    assert not is_wait("parse (jobs/events.py)")
+    assert is_project("parse (jobs/events.py)") and is_project("flush (connectors/timestream.py)")
+    assert not is_project("dump (cloudpickle/cloudpickle_fast.py)")

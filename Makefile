@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 JAR := connectors/target/connect-metrics-connectors.jar
 DURATION ?= 0
 PYTEST_ARGS ?=
+BENCH_RECORDS ?= 1000000
+BENCH_ARGS ?=
 
 .PHONY: demo test bench setup prerequisites connectors lint clean
 
@@ -16,7 +18,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
-	$(PY) -m benchmarks.parse_throughput
+	$(PY) -m benchmarks --records $(BENCH_RECORDS) $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check jobs connectors simulator benchmarks deploy docker tests main.py

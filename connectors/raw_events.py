@@ -114,3 +114,10 @@ def _record(dimensions: dict, time_ms: int, fields: dict, version: int) -> dict:
         "TimeUnit": "MILLISECONDS",
         "Version": version,
     }
+
+
+def event_records(event: AgentEvent | ContactEvent, version: int) -> list[tuple[str, dict]]:
+    """The raw-event table records of one event of either feed."""
+    if isinstance(event, ContactEvent):
+        return contact_event_records(event, version)
+    return agent_event_records(event, version)

@@ -80,6 +80,7 @@ from enum import Enum
 from typing import Union
 
 from jobs.events import AgentContact, AgentEvent, AgentSnapshot, AgentStatus
+from jobs.fast_pickle import pickled_by_fields
 
 
 class Activity(str, Enum):
@@ -157,6 +158,7 @@ class AgentSettings:
 DEFAULT_SETTINGS = AgentSettings()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class TrackedContact:
     """What the agent's snapshots told us about one contact it holds."""
@@ -173,6 +175,7 @@ class TrackedContact:
     reported: int  # bit set of the work facts already emitted for it
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AgentState:
     """Everything kept for one agent between events; small and picklable."""

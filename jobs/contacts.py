@@ -117,6 +117,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 
 from jobs.events import ContactEvent
+from jobs.fast_pickle import pickled_by_fields
 
 SECOND = 1_000
 MINUTE = 60 * SECOND
@@ -298,6 +299,7 @@ class CompletedContact:
     version: int = 1
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ContactState:
     """What is known of one contact (facts) and what was already emitted (bookkeeping)."""

@@ -39,8 +39,8 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
             local_stack.up(settings)
             base = [sys.executable, "-m", "jobs.cli"]
             options = ["--config", str(config_path)] if config_path else []
-            children.append(_start([*base, "run", *options], LOG_DIR / "job.log"))
-            children.append(_start([*base, "simulate", *options, *SIMULATOR_ARGS],
+            children.append(start_logged([*base, "run", *options], LOG_DIR / "job.log"))
+            children.append(start_logged([*base, "simulate", *options, *SIMULATOR_ARGS],
                                    LOG_DIR / "simulator.log"))
             print(f"demo: job log {LOG_DIR / 'job.log'}, "
                   f"simulator log {LOG_DIR / 'simulator.log'}")
@@ -96,10 +96,11 @@ def _count_landed(endpoint: str, database: str) -> int:
 
 def _stop_all(children: list[subprocess.Popen]) -> None:
     while children:
-        _stop(children.pop())
+        stop_group(children.pop())
 
 
-def _start(command: list[str], log: Path) -> subprocess.Popen:
+def start_logged(command: list[str], log: Path) -> subprocess.Popen:
+    """`command` in its own process group, output to `log`, from the project root."""
     with log.open("w") as out:
         return subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
@@ -107,7 +108,7 @@ def _start(command: list[str], log: Path) -> subprocess.Popen:
         )
 
 
-def _stop(child: subprocess.Popen, grace_s: float = 15.0) -> None:
+def stop_group(child: subprocess.Popen, grace_s: float = 15.0) -> None:
     """Stop the child's whole process group (the job has a JVM and Python workers under it)."""
     if child.poll() is None:
         os.killpg(child.pid, signal.SIGINT)

@@ -69,6 +69,8 @@ from enum import Enum
 
 import orjson
 
+from jobs.fast_pickle import pickled_by_fields
+
 MAX_RECORD_BYTES = 1_048_576
 _NOT_SET_MILLIS = 1  # 1970-01-01T00:00:00.001Z, Connect's "not set"; at or before it: absent
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -129,6 +131,7 @@ class DeadLetter:
         }
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ContactEvent:
     """One Amazon Connect contact event (EventBridge `detail`), normalised.
@@ -165,6 +168,7 @@ class ContactEvent:
     envelope_time: int | None = None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class QueueRef:
     queue_id: str
@@ -173,6 +177,7 @@ class QueueRef:
     channels: tuple[str, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ChannelConcurrency:
     channel: str
@@ -180,6 +185,7 @@ class ChannelConcurrency:
     available_slots: int
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RoutingProfileInfo:
     profile_id: str
@@ -190,6 +196,7 @@ class RoutingProfileInfo:
     concurrency: tuple[ChannelConcurrency, ...] = ()
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class HierarchyGroup:
     level: int
@@ -198,6 +205,7 @@ class HierarchyGroup:
     name: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AgentStatus:
     name: str | None
@@ -208,6 +216,7 @@ class AgentStatus:
     type: str | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class NextAgentStatus:
     name: str | None
@@ -215,6 +224,7 @@ class NextAgentStatus:
     enqueued_time: int | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AgentContact:
     """A contact inside an agent snapshot, in the agent's view of it."""
@@ -230,6 +240,7 @@ class AgentContact:
     connected_to_agent_time: int | None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AgentSnapshot:
     status: AgentStatus
@@ -242,6 +253,7 @@ class AgentSnapshot:
 _NO_STATUS = AgentStatus(None, None, None, None)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class AgentEvent:
     """One record of the agent event stream, normalised. Names are kept only when configured.

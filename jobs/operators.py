@@ -44,8 +44,15 @@ AGENT_VIEWS = OutputTag("agent-views", Types.PICKLED_BYTE_ARRAY())
 
 
 # The state machines clear their own state (after logout, completion or expiry, plus a grace
-# period); this TTL only catches a key whose clearing timer was somehow never reached.
-STATE_TTL = StateTtlConfig.new_builder(Time.days(2)).cleanup_full_snapshot().build()
+# period); this TTL only catches a key whose clearing timer was somehow never reached. Expired
+# values may be returned until cleaned up: PyFlink keeps its Python-side state cache only for
+# that visibility, and without the cache every state access is a call to the JVM.
+STATE_TTL = (
+    StateTtlConfig.new_builder(Time.days(2))
+    .set_state_visibility(StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
+    .cleanup_full_snapshot()
+    .build()
+)
 
 
 def _state(name: str) -> ValueStateDescriptor:

@@ -12,7 +12,10 @@ import logging
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+
+from pyflink.datastream import DataStream, StreamExecutionEnvironment
 
 from connectors.file_source import file_sources, require_files
 from jobs.config import Config
@@ -33,11 +36,16 @@ def count_records(paths: list[Path]) -> int:
     return total
 
 
-def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2.0) -> None:
+Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream]], None]
+
+
+def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2.0,
+           build: Build = build_job) -> float:
+    """Run `build` (the job) over the files; returns the seconds from submitting it to its end."""
     require_files(paths)  # before counting, and before Flink starts
     total = count_records(paths)
     env = local_environment(config, rest_port=rest_port)
-    build_job(env, config, file_sources(env, paths))
+    build(env, config, file_sources(env, paths))
     client = env.execute_async("connect-metrics replay")
     job_id = str(client.get_job_id())
     print(f"replay: {total:,} records in {len(paths)} file(s)", file=sys.stderr, flush=True)
@@ -51,8 +59,9 @@ def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2
             print(f"replay: {read:,} of {total:,} records read{share}, "
                   f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     outcome.result()  # raises with Flink's error when the job failed
-    print(f"replay: done, {total:,} records in {time.monotonic() - started:.0f} s",
-          file=sys.stderr, flush=True)
+    elapsed = time.monotonic() - started
+    print(f"replay: done, {total:,} records in {elapsed:.0f} s", file=sys.stderr, flush=True)
+    return elapsed
 
 
 def records_read(rest_port: int, job_id: str) -> int | None:

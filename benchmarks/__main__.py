@@ -1,0 +1,161 @@
+"""`make bench` / `python -m benchmarks`: throughput, write cost, state, start-up, latency and a
+profile of the hot path, measured in one run and written to `benchmarks/results.md`.
+
+Every parameter has an environment variable too (`BENCH_RECORDS=50000` for a quick run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks import data as bench_data
+from benchmarks import live, machine, parse_throughput, profile, state, throughput, write_cost
+from benchmarks.report import Measurement, markdown_table
+from jobs.config import PROJECT_ROOT
+
+PARTS = ("parse", "throughput", "write-cost", "state", "live", "profile")
+RESULTS = PROJECT_ROOT / "benchmarks" / "results.md"
+RUNS_DIR = PROJECT_ROOT / ".local" / "bench" / "runs"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"BENCH_{name}", default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--records", type=int, default=int(_env("RECORDS", "1000000")),
+                   help="records replayed in the throughput runs (BENCH_RECORDS, 1000000)")
+    p.add_argument("--parallelism", default=_env("PARALLELISM", "1,2"),
+                   help="parallelisms of the throughput runs (BENCH_PARALLELISM, 1,2)")
+    p.add_argument("--parts", default=_env("PARTS", ",".join(PARTS)),
+                   help=f"what to measure, some of {','.join(PARTS)} (BENCH_PARTS, all); "
+                   "write-cost needs throughput")
+    p.add_argument("--no-fixed-cost", action="store_true",
+                   help="skip the one-record runs that measure start-up and shut-down")
+    p.add_argument("--state-agents", type=int, default=int(_env("STATE_AGENTS", "100")),
+                   help="agents of the simulated 24 h day (BENCH_STATE_AGENTS, 100)")
+    p.add_argument("--latency-table", default=_env("LATENCY_TABLE", "queue_realtime"),
+                   help="table whose rows latency waits for (BENCH_LATENCY_TABLE, "
+                   "queue_realtime)")
+    p.add_argument("--latency-span-ms", type=int, default=int(_env("LATENCY_SPAN_MS", "0")),
+                   help="a row at time T covers events from T - span on: 0 for a gauge "
+                   "sample, 59999 for a one-minute window (BENCH_LATENCY_SPAN_MS, 0)")
+    p.add_argument("--latency-rate", type=float, default=float(_env("LATENCY_RATE", "500")),
+                   help="events/s put into Kinesis (BENCH_LATENCY_RATE, 500)")
+    p.add_argument("--latency-seconds", type=float,
+                   default=float(_env("LATENCY_SECONDS", "60")),
+                   help="measured seconds of putting, after the warm-up (BENCH_LATENCY_SECONDS)")
+    p.add_argument("--latency-warmup", type=float, default=float(_env("LATENCY_WARMUP", "60")),
+                   help="seconds of putting before measuring (BENCH_LATENCY_WARMUP, 60)")
+    p.add_argument("--profile-records", type=int,
+                   default=int(_env("PROFILE_RECORDS", "20000")),
+                   help="records of the profiled run (BENCH_PROFILE_RECORDS, 20000)")
+    p.add_argument("--out", type=Path, default=Path(_env("OUT", str(RESULTS))),
+                   help="the results file (BENCH_OUT, benchmarks/results.md)")
+    return p
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" with uncommitted changes" if git("status", "--porcelain") else "")
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown or ("write-cost" in parts and "throughput" not in parts):
+        _parser().error(f"--parts: some of {','.join(PARTS)}; write-cost needs throughput")
+    parallelisms = [int(p) for p in args.parallelism.split(",")]
+    run_dir = RUNS_DIR / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    described = machine.describe()
+    measurements: list[Measurement] = []
+    details: list[tuple[str, str]] = []
+    started = time.monotonic()
+    data = None
+    if {"throughput", "profile"} & set(parts):
+        spec = bench_data.DataSpec(records=args.records, shards=tuple(sorted(set(parallelisms))))
+        _say(f"bench: simulator files for {args.records:,} records ({spec.instances} instances "
+             f"of {spec.agents} agents), cached in {bench_data.CACHE_DIR}")
+        data = bench_data.dataset(spec)
+    for part in parts:
+        _say(f"bench: {part} ({time.monotonic() - started:.0f} s so far)")
+        if part == "parse":
+            rows = parse_throughput.run()
+            measurements += [Measurement("parse", r["benchmark"], r["events_per_s"],
+                                         "events/s", note="one core, CPU time")
+                             for r in rows if "parse " in r["benchmark"]]
+        elif part == "throughput":
+            runs, found = throughput.measure(data, parallelisms, run_dir / "throughput",
+                                             fixed_cost=not args.no_fixed_cost)
+            measurements += found
+            if "write-cost" in parts:
+                sink = next(r.sink for r in runs if r.mode == "full" and r.parallelism ==
+                            min(parallelisms))
+                found, table = write_cost.measure(data, sink)
+                measurements += found
+                details.append(("Write cost by table", table))
+        elif part == "state":
+            found, table = state.measure(args.state_agents, queues=4, rate=20.0)
+            measurements += found
+            details.append(("State over the simulated day", table))
+        elif part == "live":
+            measurements += live.measure(run_dir / "live", args.latency_table,
+                                         args.latency_span_ms, args.latency_rate,
+                                         args.latency_seconds, args.latency_warmup)
+        elif part == "profile":
+            found, table = profile.measure(data.files(1)[0], args.profile_records,
+                                           run_dir / "profile")
+            measurements += found
+            details.append(("Profile of the full job", table))
+    text = results_text(described, args, data, measurements, details, _commit(),
+                        time.monotonic() - started)
+    args.out.write_text(text)
+    _say(f"bench: wrote {args.out} ({time.monotonic() - started:.0f} s); runs in {run_dir}")
+    print(markdown_table(measurements))
+    return 0
+
+
+def results_text(described, args, data, measurements, details, commit: str,
+                 seconds: float) -> str:
+    lines = ["# Benchmark results", "",
+             f"Written by `make bench` (`python -m benchmarks`) at commit {commit}, in "
+             f"{seconds / 60:.0f} min. Targets are the project's goals; see "
+             "`benchmarks/README.md` for how each number is taken.", "",
+             "## Machine", "", "| | |", "|---|---|"]
+    lines += [f"| {item} | {value} |" for item, value in described]
+    lines += ["", "## Parameters", ""]
+    if data is not None:
+        hours = data.simulated_ms / 3_600_000
+        lines.append(f"- replayed files: {data.records:,} records ({data.agent_records:,} agent "
+                     f"events, {data.contact_records:,} contact events) of {data.agents:,} "
+                     f"agents over {hours:.2f} simulated hours ({data.spec.instances} instances "
+                     f"of {data.spec.agents} agents, {data.spec.queues} queues, "
+                     f"{data.spec.rate:g} contacts a minute each), seed {data.spec.seed}")
+    lines.append(f"- parts: {args.parts}; parallelism {args.parallelism}; state day of "
+                 f"{args.state_agents} agents; latency table {args.latency_table} at "
+                 f"{args.latency_rate:g} events/s for {args.latency_seconds:g} s after "
+                 f"{args.latency_warmup:g} s; profile over {args.profile_records:,} records")
+    lines += ["", "## Results", "", markdown_table(measurements).rstrip()]
+    for title, text in details:
+        lines += ["", f"## {title}", "", text.rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

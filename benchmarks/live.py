@@ -1,0 +1,271 @@
+"""Start-up and latency against the local emulators, with `connect-metrics run` as a user runs it.
+
+Start-up: 150 s of a small contact centre's history (the demo's) is put into kinesis-mock, then
+`connect-metrics run` is launched; the time until the first metric row is in moto's Timestream.
+
+Latency: then a larger simulated centre is put into Kinesis in real time (event time = wall
+clock), in `put_records` batches every 100 ms, at about `rate` events/s. For each QUEUED contact
+event, latency is from the moment its batch was accepted to the moment moto first held a record
+of the latency table for its instance, queue and channel that covers the event's time: a sample
+at or after it (`span_ms` 0, a gauge), or a window containing it (`span_ms` = the window
+length). Landing times are seen by polling moto, so they are late by up to one poll.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import boto3
+
+from benchmarks.report import Measurement, Target, percentile
+from jobs.config import Config, JobSettings, KinesisSettings, TimestreamSettings
+from jobs.demo import start_logged, stop_group
+from jobs.events import ContactEvent, parse_record
+from jobs.landed import landed_records
+from jobs.local_stack import StackSettings, Stream, down, up
+from jobs.main import CONNECTOR_JAR
+from jobs.metrics import load_catalogue
+from jobs.prerequisites import free_ports, require_connector_jar
+from simulator.centre import AGENT_FEED, CONTACT_FEED
+from simulator.publish import KinesisPublisher, publish_paced
+from simulator.settings import CentreSettings
+from simulator.simulation import Simulation
+
+PART_STARTUP = "start-up"
+PART_LATENCY = "latency"
+MAX_P99_S = 3.0
+POLL_S = 0.25
+BATCH_EVERY_S = 0.1
+DRAIN_S = 60.0  # after the last put, how long rows may still come
+TAIL_S = 15.0  # puts after the measured ones, beyond the rows' own span
+BACKLOG_MS = 150_000
+# One instance of this centre puts about this many events per second once it is warm.
+CENTRE = CentreSettings(agents=100, queues=4, arrivals_per_minute=20)
+EVENTS_PER_S_PER_CENTRE = 3.6
+AGENT_SHARDS = 4  # agent events are ~5 KB: 500 a second is more than one shard's 1 MB/s
+
+
+@dataclass(frozen=True)
+class Put:
+    key: tuple  # (instance_id, queue_id, channel)
+    event_time: int
+    put_ms: int
+
+
+@dataclass(frozen=True)
+class Landed:
+    key: tuple
+    record_time: int
+    landed_ms: int
+
+
+def match_latencies(puts: Iterable[Put], landed: Iterable[Landed],
+                    span_ms: int) -> tuple[list[float], int]:
+    """Seconds from each put to the first record of its key that landed after it and covers
+    its time (record time >= event time - span), and how many puts no record covered."""
+    by_key: dict[tuple, list[Landed]] = {}
+    for record in sorted(landed, key=lambda r: r.landed_ms):
+        by_key.setdefault(record.key, []).append(record)
+    seconds, unmatched = [], 0
+    for put in puts:
+        records = by_key.get(put.key, [])
+        start = bisect.bisect_left([r.landed_ms for r in records], put.put_ms)
+        found = next((r for r in records[start:]
+                      if r.record_time >= put.event_time - span_ms), None)
+        if found is None:
+            unmatched += 1
+        else:
+            seconds.append((found.landed_ms - put.put_ms) / 1000)
+    return seconds, unmatched
+
+
+class StampingPublisher:
+    """`KinesisPublisher` that sends at most every `every_s` and notes when each event's batch
+    was accepted. Has `add` / `flush` for `publish_paced`."""
+
+    def __init__(self, publisher: KinesisPublisher, every_s: float = BATCH_EVERY_S):
+        self._publisher = publisher
+        self._every_s = every_s
+        self._buffer: list = []
+        self._last = 0.0
+        self.stamped: list[tuple[object, int]] = []  # (emitted, put wall ms)
+
+    def add(self, event) -> None:
+        self._buffer.append(event)
+
+    def flush(self, force: bool = False) -> None:
+        if not self._buffer or (not force and time.monotonic() - self._last < self._every_s):
+            return
+        for event in self._buffer:
+            self._publisher.add(event)
+        self._publisher.flush()
+        self._last = time.monotonic()
+        now_ms = time.time_ns() // 1_000_000
+        self.stamped.extend((event, now_ms) for event in self._buffer)
+        self._buffer = []
+
+
+class LandedWatch(threading.Thread):
+    """Polls moto and keeps the wall time each record was first seen."""
+
+    def __init__(self, config: Config):
+        super().__init__(daemon=True)
+        self._config = config
+        self._stopping = threading.Event()
+        self.first_seen: dict[tuple, tuple] = {}  # identity -> (record, wall ms)
+        self.poll_seconds: list[float] = []
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                records = landed_records(self._config.timestream.endpoint,
+                                         self._config.timestream.database)
+            except OSError:
+                records = []
+            now_ms = time.time_ns() // 1_000_000
+            for record in records:
+                identity = (record.table, tuple(sorted(record.dimensions.items())),
+                            record.time_ms, record.record.get("Version"))
+                self.first_seen.setdefault(identity, (record, now_ms))
+            self.poll_seconds.append(time.monotonic() - started)
+            self._stopping.wait(POLL_S)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+
+
+def local_config(out: Path) -> Config:
+    """The default configuration on free loopback ports, with its files under `out`."""
+    kinesis, timestream = free_ports(2)
+    return Config(
+        kinesis=KinesisSettings(endpoint=f"http://127.0.0.1:{kinesis}"),
+        timestream=TimestreamSettings(endpoint=f"http://127.0.0.1:{timestream}"),
+        job=JobSettings(checkpoint_dir=str(out / "checkpoints"),
+                        dead_letter=f"jsonl:{out / 'dead-letters.jsonl'}"),
+    )
+
+
+def _publisher(config: Config) -> KinesisPublisher:
+    client = boto3.client("kinesis", region_name=config.kinesis.region,
+                          endpoint_url=config.kinesis.endpoint, aws_access_key_id="test",
+                          aws_secret_access_key="test")
+    return KinesisPublisher(client, {AGENT_FEED: config.kinesis.agent_stream,
+                                     CONTACT_FEED: config.kinesis.contact_stream})
+
+
+def measure(out: Path, latency_table: str, span_ms: int, rate: float, seconds: float,
+            warmup_s: float, startup_timeout_s: float = 300) -> list[Measurement]:
+    require_connector_jar(CONNECTOR_JAR)
+    out.mkdir(parents=True, exist_ok=True)
+    config = local_config(out)
+    properties = out / "application_properties.json"
+    properties.write_text(json.dumps(config.to_property_groups(), indent=1))
+    tables = [m.table for m in load_catalogue(Path(config.job.sql_dir))]
+    (tls_port,) = free_ports(1)
+    stack = replace(StackSettings.from_config(config, tables, state_dir=out / "stack"),
+                    kinesis_tls_port=tls_port,
+                    streams=(Stream(config.kinesis.agent_stream, AGENT_SHARDS),
+                             Stream(config.kinesis.contact_stream)))
+    job = None
+    watch = LandedWatch(config)
+    try:
+        print("start-up: emulators", file=sys.stderr, flush=True)
+        up(stack)
+        now_ms = time.time_ns() // 1_000_000
+        backlog = Simulation([CentreSettings(agents=30, queues=3, arrivals_per_minute=6)],
+                             seed=7, start_ms=now_ms - BACKLOG_MS)
+        publish_paced(backlog.events(BACKLOG_MS), _publisher(config), now_ms)
+        print("start-up: 150 s of history put; launching `connect-metrics run`",
+              file=sys.stderr, flush=True)
+        launched = time.monotonic()
+        job = start_logged([sys.executable, "-m", "jobs.cli", "run", "--config", str(properties)],
+                           out / "job.log")
+        watch.start()
+        while not watch.first_seen:
+            if job.poll() is not None:
+                raise RuntimeError(f"the job exited; see {out / 'job.log'}")
+            if time.monotonic() - launched > startup_timeout_s:
+                raise RuntimeError(f"no metric row within {startup_timeout_s:.0f} s; see "
+                                   f"{out / 'job.log'}")
+            time.sleep(0.05)
+        first_row_s = time.monotonic() - launched
+        print(f"start-up: first metric row {first_row_s:.1f} s after launch",
+              file=sys.stderr, flush=True)
+        result = [Measurement(PART_STARTUP, "`connect-metrics run` to the first metric row",
+                              first_row_s, "s", note="150 s of history waiting in Kinesis; "
+                              f"rows seen by polling moto every {POLL_S} s")]
+        if latency_table not in tables:
+            print(f"latency: skipped: {latency_table} table not in the catalogue",
+                  file=sys.stderr, flush=True)
+            return result + [Measurement(PART_LATENCY, f"p50 / p99 to {latency_table}", None,
+                                         "s", note=f"{latency_table} table not in the catalogue")]
+        return result + _latency(config, job, watch, latency_table, span_ms, rate, seconds,
+                                 warmup_s)
+    finally:
+        if watch.is_alive():
+            watch.stop()
+        if job is not None:
+            stop_group(job)
+        down(stack)
+
+
+def _latency(config: Config, job, watch: LandedWatch, table: str, span_ms: int, rate: float,
+             seconds: float, warmup_s: float) -> list[Measurement]:
+    centres = max(1, round(rate / EVENTS_PER_S_PER_CENTRE))
+    start_ms = time.time_ns() // 1_000_000
+    simulation = Simulation([CENTRE] * centres, seed=11, start_ms=start_ms)
+    publisher = StampingPublisher(_publisher(config))
+    # Puts go on after the measured ones for as long as a row may wait for later event time
+    # (a window closes, a watermark passes) so the last measured events are covered too.
+    tail_s = span_ms / 1000 + TAIL_S
+    print(f"latency: putting {centres} centres of {CENTRE.agents} agents in real time for "
+          f"{warmup_s + seconds + tail_s:.0f} s (measuring {seconds:.0f} s after {warmup_s:.0f} "
+          "s)", file=sys.stderr, flush=True)
+    publish_paced(simulation.events(int((warmup_s + seconds + tail_s) * 1000)), publisher,
+                  start_ms)
+    publisher.flush(force=True)
+    measured_from = start_ms + int(warmup_s * 1000)
+    measured_to = measured_from + int(seconds * 1000)
+    puts = []
+    for emitted, put_ms in publisher.stamped:
+        event = parse_record(emitted.payload, "latency", put_ms)
+        if (isinstance(event, ContactEvent) and event.event_type == "QUEUED"
+                and event.queue_id and measured_from <= event.event_time < measured_to):
+            puts.append(Put((event.instance_id, event.queue_id, event.channel),
+                            event.event_time, put_ms))
+    window = [put_ms for _, put_ms in publisher.stamped
+              if measured_from <= put_ms < measured_to]
+    put_rate = len(window) / (max(window) - min(window)) * 1000 if len(window) > 1 else 0.0
+    print(f"latency: {len(puts):,} QUEUED events measured, {put_rate:.0f} events/s put; "
+          "waiting for their rows", file=sys.stderr, flush=True)
+    deadline = time.monotonic() + DRAIN_S
+    while True:
+        if job.poll() is not None:
+            raise RuntimeError("the job exited during the latency run")
+        landed = [Landed((r.dimensions.get("instance_id"), r.dimensions.get("queue_id"),
+                          r.dimensions.get("channel")), r.time_ms, seen_ms)
+                  for r, seen_ms in list(watch.first_seen.values()) if r.table == table]
+        latencies, unmatched = match_latencies(puts, landed, span_ms)
+        if unmatched == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    poll = percentile(watch.poll_seconds, 0.5) if watch.poll_seconds else 0.0
+    note = (f"{len(latencies):,} QUEUED events, {unmatched} without a row; put at "
+            f"{put_rate:.0f} events/s; moto polled every {POLL_S} s (a poll takes {poll:.2f} s)")
+    if not latencies:
+        return [Measurement(PART_LATENCY, f"p50 / p99 to {table}", None, "s", note=note)]
+    return [
+        Measurement(PART_LATENCY, f"p50, put to row in {table}", percentile(latencies, 0.5), "s",
+                    note=note),
+        Measurement(PART_LATENCY, f"p99, put to row in {table}", percentile(latencies, 0.99),
+                    "s", Target(MAX_P99_S, True, f"<= {MAX_P99_S:g} s")),
+    ]

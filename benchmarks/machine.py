@@ -1,0 +1,60 @@
+"""The machine a run was taken on, so numbers are never quoted without it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+
+def cpu_model(cpuinfo: str) -> str:
+    match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    return match.group(1).strip() if match else platform.processor() or "unknown CPU"
+
+
+def memory_gib(meminfo: str) -> float | None:
+    match = re.search(r"^MemTotal:\s*(\d+)\s*kB", meminfo, re.MULTILINE)
+    return int(match.group(1)) / 1024 / 1024 if match else None
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the machine was with other work too."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def java_version() -> str:
+    try:
+        done = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not found"
+    first = (done.stderr or done.stdout).strip().splitlines()
+    return first[0] if first else "unknown"
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def describe() -> list[tuple[str, str]]:
+    """(item, value) pairs for the results file's machine section."""
+    memory = memory_gib(_read("/proc/meminfo"))
+    return [
+        ("date (UTC)", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")),
+        ("CPU", f"{cpu_model(_read('/proc/cpuinfo'))}, {os.cpu_count()} cores visible"),
+        ("memory", f"{memory:.1f} GiB" if memory else "unknown"),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", platform.python_version()),
+        ("Java", java_version()),
+        ("Flink (PyFlink)", metadata.version("apache-flink")),
+        ("load average at start (1, 5, 15 min)", load_average()),
+    ]

@@ -1,0 +1,132 @@
+"""Throughput: the full job against the pass-through job (same files, source and parse), each
+at every parallelism, each run in a fresh process.
+
+Events per second are records divided by the seconds from the job's submission to its end
+(MiniCluster and Python worker start-up included, JVM launch not). Start-up and shut-down cost
+the same whatever the input, so each job is also run over a one-record file and that fixed
+cost is reported next to the rate, with the rate net of it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.data import Dataset
+from benchmarks.job_run import RESULT, SINK_FILE
+from benchmarks.machine import load_average
+from benchmarks.report import Measurement, Target
+from jobs.config import PROJECT_ROOT
+
+PART = "throughput"
+MIN_RATIO = 0.5
+MIN_EVENTS_PER_S = 20_000
+TARGET_PARALLELISM = 2
+
+
+@dataclass(frozen=True)
+class Run:
+    mode: str
+    parallelism: int
+    records: int
+    seconds: float
+    fixed_seconds: float | None  # the same job over one record
+    out: Path
+    load: str  # load average when it ended
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    @property
+    def net_rate(self) -> float | None:
+        if self.fixed_seconds is None or self.seconds <= self.fixed_seconds:
+            return None
+        return self.records / (self.seconds - self.fixed_seconds)
+
+    @property
+    def sink(self) -> Path:
+        return self.out / SINK_FILE
+
+
+def run_job(mode: str, parallelism: int, files: list[Path], out: Path) -> float:
+    """Seconds the job took, from a subprocess; its progress lines are passed on."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
+               str(parallelism), "--out", str(out), *map(str, files)]
+    seconds = None
+    with (out / "job.log").open("w") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        for line in process.stdout:
+            log.write(line)
+            if line.startswith(RESULT):
+                seconds = json.loads(line[len(RESULT):])["seconds"]
+            elif line.startswith("replay:"):
+                print(f"  {mode} p={parallelism}: {line[len('replay:'):].strip()}",
+                      file=sys.stderr, flush=True)
+        process.wait()
+    if process.returncode != 0 or seconds is None:
+        raise RuntimeError(f"{mode} job at parallelism {parallelism} failed; see {out / 'job.log'}")
+    return seconds
+
+
+def one_record_file(data: Dataset, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "one-record.jsonl"
+    with data.files(1)[0].open("rb") as first:
+        path.write_bytes(first.readline())
+    return path
+
+
+def measure(data: Dataset, parallelisms: list[int], out: Path,
+            fixed_cost: bool = True) -> tuple[list[Run], list[Measurement]]:
+    runs = []
+    one = one_record_file(data, out) if fixed_cost else None
+    for parallelism in parallelisms:
+        for mode in ("passthrough", "full"):
+            name = f"{mode}-p{parallelism}"
+            print(f"throughput: {mode} job, parallelism {parallelism}, {data.records:,} records",
+                  file=sys.stderr, flush=True)
+            seconds = run_job(mode, parallelism, data.files(parallelism), out / name)
+            load = load_average()
+            fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record")
+                     if one else None)
+            runs.append(Run(mode, parallelism, data.records, seconds, fixed, out / name, load))
+    return runs, measurements(runs)
+
+
+def measurements(runs: list[Run]) -> list[Measurement]:
+    by_key = {(r.mode, r.parallelism): r for r in runs}
+    result = []
+    for parallelism in sorted({r.parallelism for r in runs}):
+        passthrough, full = by_key[("passthrough", parallelism)], by_key[("full", parallelism)]
+        for run, target in ((passthrough, None), (full, Target(
+                MIN_EVENTS_PER_S, False, f">= {MIN_EVENTS_PER_S:,} events/s")
+                if parallelism == TARGET_PARALLELISM else None)):
+            result.append(Measurement(
+                PART, f"{'full job' if run.mode == 'full' else 'pass-through'}, "
+                f"parallelism {parallelism}", run.rate, "events/s", target, _note(run)))
+        result.append(Measurement(
+            PART, f"full / pass-through, parallelism {parallelism}",
+            full.rate / passthrough.rate, "ratio", Target(MIN_RATIO, False, f">= {MIN_RATIO}"),
+            _ratio_note(full, passthrough)))
+    return result
+
+
+def _note(run: Run) -> str:
+    text = f"{run.records:,} records in {run.seconds:.1f} s"
+    if run.fixed_seconds is not None:
+        text += f"; one record takes {run.fixed_seconds:.1f} s"
+        if run.net_rate is not None:
+            text += f", so {run.net_rate:,.0f} events/s net of that"
+    return text + f"; load {run.load}"
+
+
+def _ratio_note(full: Run, passthrough: Run) -> str:
+    if full.net_rate is None or passthrough.net_rate is None:
+        return ""
+    return f"{full.net_rate / passthrough.net_rate:.3f} net of start-up"

@@ -1,0 +1,128 @@
+"""The benchmark harness's pure helpers. No timing is asserted here: targets live in
+`benchmarks/` only."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.data import shard_of
+from benchmarks.keyed import KeyedRunner
+from benchmarks.live import Landed, Put, match_latencies
+from benchmarks.profile import is_project, is_wait, summarise
+from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
+
+
+def test_percentile_is_a_value_that_was_observed_by_nearest_rank():
+    values = [5, 1, 4, 2, 3]
+    assert percentile(values, 0.5) == 3
+    assert percentile(values, 0.99) == 5
+    assert percentile(values, 0) == 1
+    assert percentile(list(range(1, 101)), 0.99) == 99
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+
+
+def test_per_agent_hour_divides_by_agents_times_simulated_hours():
+    assert per_agent_hour(600, agents=10, simulated_ms=2 * 3_600_000) == 30
+    assert per_agent_hour(15, agents=10, simulated_ms=1_800_000) == 3
+    with pytest.raises(ValueError):
+        per_agent_hour(1, agents=0, simulated_ms=1)
+
+
+def test_table_says_pass_fail_or_skipped_against_the_target():
+    at_most = Target(3.0, True, "<= 3 s")
+    rows = markdown_table([
+        Measurement("latency", "p99", 2.5, "s", at_most),
+        Measurement("latency", "p99 | slow", 4.0, "s", at_most, note="a note"),
+        Measurement("throughput", "full", 21_000, "events/s", Target(20_000, False, ">= 20k")),
+        Measurement("latency", "p50", None, "s", note="table missing"),
+        Measurement("write cost", "ratio", 0.0512, "ratio"),
+    ]).splitlines()
+    assert rows[0].startswith("| part | measurement | value |")
+    assert rows[2] == "| latency | p99 | 2.50 s | <= 3 s | pass |  |"
+    assert rows[3] == "| latency | p99 \\| slow | 4 s | <= 3 s | FAIL | a note |"
+    assert rows[4] == "| throughput | full | 21,000 events/s | >= 20k | pass |  |"
+    assert rows[5] == "| latency | p50 | - |  | skipped | table missing |"
+    assert rows[6] == "| write cost | ratio | 0.051 |  |  |  |"
+
+
+def test_latency_is_taken_to_the_first_covering_row_landed_after_the_put():
+    key = ("i", "q", "VOICE")
+    puts = [Put(key, event_time=10_000, put_ms=100_000),
+            Put(key, event_time=16_000, put_ms=106_000),
+            Put(("i", "other", "VOICE"), event_time=10_000, put_ms=100_000)]
+    landed = [
+        Landed(key, record_time=15_000, landed_ms=99_000),  # before the put: not its row
+        Landed(key, record_time=5_000, landed_ms=101_000),  # lands after, but covers older time
+        Landed(key, record_time=15_000, landed_ms=102_500),
+        Landed(key, record_time=20_000, landed_ms=107_000),
+    ]
+    seconds, unmatched = match_latencies(puts, landed, span_ms=0)
+    assert seconds == [2.5, 1.0]
+    assert unmatched == 1
+    # A one-minute window starting at 0 covers both events.
+    window = [Landed(key, record_time=0, landed_ms=130_000)]
+    assert match_latencies(puts[:2], window, span_ms=59_999) == ([30.0, 24.0], 0)
+
+
+def test_shards_are_stable_and_cover_every_shard():
+    keys = [f"contact-{n}" for n in range(200)]
+    assert [shard_of(k, 2) for k in keys] == [shard_of(k, 2) for k in keys]
+    assert {shard_of(k, 2) for k in keys} == {0, 1}
+    assert {shard_of(k, 1) for k in keys} == {0}
+
+
+def test_profile_counts_only_worker_samples_per_function():
+    raw = [
+        "Thread.run (threading.py:982);process_bundle (beam.py:10);parse (jobs/events.py:5) 7",
+        "Thread.run (threading.py:982);process_bundle (beam.py:10);parse (jobs/events.py:9) 3",
+        "Thread.run (threading.py:982);process_bundle (beam.py:12);wait (threading.py:331) 5",
+        "Thread.run (threading.py:982);wait (threading.py:331) 100",
+    ]
+    total, leaf, inclusive = summarise(raw)
+    assert total == 15
+    assert leaf["parse (jobs/events.py)"] == 10
+    assert leaf["wait (threading.py)"] == 5
+    assert inclusive["process_bundle (beam.py)"] == 15
+
+
+class _Echo:
+    """A keyed function that keeps a count per key and a timer at each element's time + 10."""
+
+    def open(self, runtime_context):
+        self.count = runtime_context.get_state(_Descriptor("count"))
+
+    def process_element(self, value, ctx):
+        self.count.update((self.count.value() or 0) + 1)
+        ctx.timer_service().register_event_time_timer(value + 10)
+        yield ("element", ctx.get_current_key(), value)
+
+    def on_timer(self, timestamp, ctx):
+        self.count.clear()
+        yield ("timer", ctx.get_current_key(), timestamp)
+
+
+class _Descriptor:
+    def __init__(self, name):
+        self.name = name
+
+    def get_name(self):
+        return self.name
+
+
+def test_keyed_runner_fires_timers_in_time_order_once_the_watermark_passes():
+    runner = KeyedRunner(_Echo())
+    assert runner.process("a", 5, 5) == [("element", "a", 5)]
+    runner.process("b", 1, 1)
+    runner.process("a", 5, 5)  # the same timer again: it fires once
+    assert runner.state_bytes("a") > 0 and runner.keys() == {"a", "b"}
+    assert runner.advance(10) == []
+    assert runner.advance(20) == [("timer", "b", 11), ("timer", "a", 15)]
+    assert runner.keys() == set() and runner.keys_without_timers() == set()
+
+
+def test_waits_and_project_code_are_told_apart():
+    assert is_wait("Condition.wait (threading.py)")
+    assert not is_wait("parse (jobs/events.py)")
+    assert is_project("parse (jobs/events.py)") and is_project("flush (connectors/timestream.py)")
+    assert not is_project("dump (cloudpickle/cloudpickle_fast.py)")

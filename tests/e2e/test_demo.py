@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from jobs.config import PROJECT_ROOT, JobSettings
+from jobs.config import PROJECT_ROOT, JobSettings, KinesisSettings
 from jobs.prerequisites import port_in_use
 from jobs.top.render import ALL_QUEUES
 from tests.conftest import CLI_ENV
@@ -24,7 +24,8 @@ pytestmark = pytest.mark.e2e
 def test_demo_shows_the_dashboard_and_stops_everything_on_ctrl_c(job_config, tmp_path):
     config, _ = job_config
     # The demo runs the whole catalogue: the dashboard reads its tables.
-    config = replace(config, job=replace(config.job, sql_dir=JobSettings().sql_dir))
+    config = replace(config, job=replace(config.job, sql_dir=JobSettings().sql_dir),
+                     kinesis=replace(config.kinesis, idle_clock_ms=KinesisSettings().idle_clock_ms))
     properties = write_properties(config, tmp_path / "demo.json")
     demo = subprocess.Popen(
         [sys.executable, "-m", "jobs.cli", "demo", "--config", str(properties)],

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
 import orjson
 import pytest
 
-from jobs.config import PROJECT_ROOT
+from jobs.config import PROJECT_ROOT, KinesisSettings
 from jobs.landed import landed_records
 from jobs.local_stack import create_timestream_tables
 from simulator.records import AgentState, ContactFacts, agent_event, contact_event
@@ -38,6 +39,8 @@ def wait_for_record(config, job, log: Path, table: str, accept, timeout_s: float
 
 def test_windows_close_and_gauges_tick_without_events(local_stack, job_config, tmp_path):
     config, _ = job_config
+    config = replace(config, kinesis=replace(config.kinesis,
+                                             idle_clock_ms=KinesisSettings().idle_clock_ms))
     shutil.copy(PROJECT_ROOT / "sql" / "queue_realtime.sql", config.job.sql_dir)
     create_timestream_tables(config.timestream.endpoint, config.timestream.region,
                              config.timestream.database, ["queue_realtime"])

@@ -133,7 +133,7 @@ class AgentActivityFunction(KeyedProcessFunction):
             self._pending.update(pending)
         else:
             self._pending.clear()
-        earliest = min((e.event_time for e in pending), default=None) if pending else None
+        earliest = min((e.event_time for e in pending or ()), default=None)
         _keep(step, self._state, self._timers, ctx.timer_service(), also_wake_at=earliest)
         for output in step.outputs:
             tag, row = agent_rows(output)
@@ -279,13 +279,11 @@ END_OF_INPUT = 2**63 - 1  # the final watermark of a bounded run
 
 def queue_change(row) -> tuple[str, gauges.QueueChange] | None:
     """(instance id, change) of a contact transition row that enters or leaves a queue."""
-    if row.from_phase == contacts.Phase.QUEUED:
-        return row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id, row.channel,
-                                                   False, row.at_ms)
-    if row.to_phase == contacts.Phase.QUEUED:
-        return row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id, row.channel,
-                                                   True, row.at_ms)
-    return None
+    if contacts.Phase.QUEUED not in (row.from_phase, row.to_phase):
+        return None
+    entered = row.from_phase != contacts.Phase.QUEUED
+    return row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id, row.channel,
+                                               entered, row.at_ms)
 
 
 def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:

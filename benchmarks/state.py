@@ -100,7 +100,7 @@ class Day:
     def sample(self, at: int) -> Sample:
         open_contacts, closed, closed_bytes = [], 0, 0
         for key, size in self.contacts.bytes_by_key().items():
-            state = self.contacts.value(key, "contact")
+            state, _, _ = self.contacts.value(key, "contact")  # (state, order, timers)
             if state is not None and state.closed_at is not None:
                 closed += 1
                 closed_bytes += size
@@ -108,7 +108,7 @@ class Day:
                 open_contacts.append(size)
         agents_in, out, out_bytes = [], 0, 0
         for key, size in self.agents.bytes_by_key().items():
-            state = self.agents.value(key, "agent")
+            state, _, _ = self.agents.value(key, "agent")  # (state, waiting events, timers)
             if state is not None and not state.logged_out and not state.stale:
                 agents_in.append(size)
             else:

@@ -90,35 +90,35 @@ class AgentActivityFunction(KeyedProcessFunction):
     """Key: agent ARN. Input: parsed `AgentEvent`s (pickled). Events wait until the watermark
     passes them and apply in event-time order (arrival order among equal times); a late one
     applies at once, and the state machine ignores it if it is older than what it has applied.
-    Main output: activity transitions; side outputs: agent facts, work facts, gauge views."""
+    Main output: activity transitions; side outputs: agent facts, work facts, gauge views.
+
+    The agent's state, its waiting events and its timers are one value: every state value
+    written is a call to the JVM when the bundle ends."""
 
     def __init__(self, settings: agents.AgentSettings = agents.DEFAULT_SETTINGS):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
-        self._state = runtime_context.get_state(_state("agent"))
-        self._pending = runtime_context.get_state(_state("pending"))
-        self._timers = runtime_context.get_state(_state("timers"))
+        self._held = runtime_context.get_state(_state("agent"))
         group = runtime_context.get_metrics_group().add_group("agents")
         self._stale = group.counter("agentsGoneStale")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
+        state, pending, timers = self._held.value() or (None, (), ())
         if value.event_time <= ctx.timer_service().current_watermark():
-            yield from self._step(agents.apply(self._state.value(), value, self._settings),
-                                  self._pending.value(), ctx)
+            step = agents.apply(state, value, self._settings)
+            yield from self._step(step, pending, timers, ctx)
             return
-        pending = self._pending.value() or ()
-        self._pending.update((*pending, value))
-        timers = set(self._timers.value() or ())
         if value.event_time not in timers:
             ctx.timer_service().register_event_time_timer(value.event_time)
-            self._timers.update(tuple(timers | {value.event_time}))
+            timers = (*timers, value.event_time)
+        self._held.update((state, (*pending, value), timers))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
-        pending = self._pending.value() or ()
+        state, pending, timers = self._held.value() or (None, (), ())
         due = sorted((e for e in pending if e.event_time <= timestamp), key=lambda e: e.event_time)
         later = tuple(e for e in pending if e.event_time > timestamp)
-        state, outputs = self._state.value(), []
+        outputs = []
         for event in due:
             step = agents.apply(state, event, self._settings)
             state = step.state
@@ -126,15 +126,16 @@ class AgentActivityFunction(KeyedProcessFunction):
         step = agents.expire(state, timestamp, self._settings)
         self._stale.inc(sum(1 for o in step.outputs if getattr(o, "stale", False)))
         step = agents.Step(step.state, (*outputs, *step.outputs), step.wake_at, step.clear_at)
-        yield from self._step(step, later, ctx)
+        yield from self._step(step, later, timers, ctx, fired=timestamp)
 
-    def _step(self, step, pending, ctx):
-        if pending:
-            self._pending.update(pending)
+    def _step(self, step, pending, timers, ctx, fired=None):
+        earliest = min((e.event_time for e in pending), default=None)
+        timers = _hold_timers(timers, (step.wake_at, step.clear_at, earliest),
+                              ctx.timer_service(), fired)
+        if step.state is None and not pending:
+            self._held.clear()  # no timer is wanted without state or waiting events
         else:
-            self._pending.clear()
-        earliest = min((e.event_time for e in pending or ()), default=None)
-        _keep(step, self._state, self._timers, ctx.timer_service(), also_wake_at=earliest)
+            self._held.update((step.state, pending, timers))
         for output in step.outputs:
             tag, row = agent_rows(output)
             yield row if tag is None else (tag, row)
@@ -142,22 +143,16 @@ class AgentActivityFunction(KeyedProcessFunction):
                 yield AGENT_VIEWS, (output.instance_id, agent_view(output))
 
 
-def _keep(step, state, timers, timer_service, also_wake_at: int | None = None) -> None:
-    """Store the step's state (or drop it) and hold exactly the event-time timers it needs."""
-    wanted = {t for t in (step.wake_at, step.clear_at, also_wake_at) if t is not None}
-    registered = set(timers.value() or ())
-    for due in registered - wanted:
+def _hold_timers(held: tuple, wanted, timer_service, fired: int | None = None) -> tuple:
+    """Delete and register event-time timers so that exactly the `wanted` times (None: none)
+    are held, and return them. The timer that just `fired` is held no more."""
+    wanted = {t for t in wanted if t is not None}
+    held = {t for t in held if t != fired}
+    for due in held - wanted:
         timer_service.delete_event_time_timer(due)
-    for due in wanted - registered:
+    for due in wanted - held:
         timer_service.register_event_time_timer(due)
-    if step.state is None:
-        state.clear()
-    else:
-        state.update(step.state)
-    if wanted:
-        timers.update(tuple(wanted))
-    else:
-        timers.clear()
+    return tuple(sorted(wanted))
 
 
 def contact_types(settings: contacts.LifecycleSettings):
@@ -204,56 +199,56 @@ CONTACTS_COMPLETED = OutputTag("contacts-completed", CONTACT_COMPLETED_TYPE)
 class ContactLifecycleFunction(KeyedProcessFunction):
     """Key: contact id. Input: `ContactEvent`s (pickled), links included. Events wait in an
     `EventOrder` until the watermark passes them, then apply in event-time order; a late one
-    applies at once. Main output: phase transitions; side output: completed contacts."""
+    applies at once. Main output: phase transitions; side output: completed contacts.
+
+    The contact's state, its `EventOrder` and its timers are one value, for the reason
+    `AgentActivityFunction` gives."""
 
     def __init__(self, settings: contacts.LifecycleSettings = contacts.DEFAULT_SETTINGS):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
-        self._state = runtime_context.get_state(_state("contact"))
-        self._order = runtime_context.get_state(_state("order"))
-        self._timers = runtime_context.get_state(_state("timers"))
+        self._held = runtime_context.get_state(_state("contact"))
         group = runtime_context.get_metrics_group().add_group("contacts")
         self._late = group.counter("lateEvents")
         self._duplicates = group.counter("duplicateEvents")
         self._expired = group.counter("contactsExpired")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
-        order = self._order.value() or EventOrder()
+        state, order, timers = self._held.value() or (None, EventOrder(), ())
         verdict = order.add(value)
-        self._order.update(order)
         if verdict == LATE:
             self._late.inc()
-            yield from self._apply([value], None, order, ctx)
-        elif verdict == DUPLICATE:
+            yield from self._apply([value], None, state, order, timers, ctx)
+            return
+        if verdict == DUPLICATE:
             self._duplicates.inc()
-        else:
-            timers = set(self._timers.value() or ())
-            if value.event_time not in timers:
-                ctx.timer_service().register_event_time_timer(value.event_time)
-                self._timers.update(tuple(timers | {value.event_time}))
+            return
+        if value.event_time not in timers:
+            ctx.timer_service().register_event_time_timer(value.event_time)
+            timers = (*timers, value.event_time)
+        self._held.update((state, order, timers))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
-        order = self._order.value() or EventOrder()
+        state, order, timers = self._held.value() or (None, EventOrder(), ())
         released = order.release(timestamp)
-        yield from self._apply(released, timestamp, order, ctx)
+        yield from self._apply(released, timestamp, state, order, timers, ctx)
 
-    def _apply(self, events, now, order, ctx):
-        state = self._state.value()
-        outputs = []
+    def _apply(self, events, now, state, order, timers, ctx):
+        result, outputs = contacts.Step(state), []
         for event in events:
-            result = contacts.step(state, event, self._settings)
-            state = result.state
+            result = contacts.step(result.state, event, self._settings)
             outputs.extend(result.outputs)
         if now is not None:
-            result = contacts.expire(state, now, self._settings)
+            result = contacts.expire(result.state, now, self._settings)
             outputs.extend(result.outputs)
         pending = order.earliest()
+        timers = _hold_timers(timers, (result.wake_at, result.clear_at, pending),
+                              ctx.timer_service(), now)
         if result.state is None and pending is None:
-            self._order.clear()
+            self._held.clear()  # no timer is wanted without state or waiting events
         else:
-            self._order.update(order)
-        _keep(result, self._state, self._timers, ctx.timer_service(), also_wake_at=pending)
+            self._held.update((result.state, order, timers))
         for output in outputs:
             if isinstance(output, contacts.CompletedContact) and output.expired_reason:
                 self._expired.inc()

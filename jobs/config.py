@@ -59,6 +59,7 @@ class JobSettings:
     checkpoint_dir: str = str(PROJECT_ROOT / ".local" / "checkpoints")
     interval_minutes: int = 1
     gauge_period_ms: int = 5_000
+    gauge_refresh_ms: int = 60_000
     allowed_lateness_ms: int = 5_000
     reporting_time_zone: str = "UTC"
     idle_timeout_ms: int = 5_000
@@ -75,7 +76,7 @@ class JobSettings:
         return {"interval_minutes": self.interval_minutes}
 
     def __post_init__(self) -> None:
-        for name in ("interval_minutes", "gauge_period_ms"):
+        for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_property_key(name)} must be positive")
         try:

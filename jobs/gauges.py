@@ -3,9 +3,15 @@
 Connect's real-time metrics are counts at an instant (reference section 3): contacts in queue,
 the oldest one's age, agents online / available / on contact / in ACW / non-productive / in
 error / staffed, active and available slots. The job samples them on epoch-aligned instants of
-event time, every `period_ms`, whether anything changed or not, so a dashboard sees a fresh value
-even at night. A sample at `t` reflects every change at or before `t` and none after, so it is
-what Connect would have shown at `t`, and the same input always gives the same samples.
+event time, every `period_ms`, whether anything changed or not. A sample at `t` reflects every
+change at or before `t` and none after, so it is what Connect would have shown at `t`, and the
+same input always gives the same samples.
+
+A sample is passed on only when it differs from the last one passed on for its queue or profile
+(the oldest contact's age growing is no difference: its enqueue time is the same) or when that
+one is `refresh_ms` old (`Tracker`). Every write costs money in Timestream, and most samples of
+a quiet queue repeat the one before; the refresh still shows a dashboard at night that the
+series is alive. A reader knows each gauge at any instant from the latest row before it.
 
 Changes come from the contact lifecycle (a contact enters or leaves a queue) and the agent
 activity state machine (an agent's facts changed). Until the sample instant passes they wait in a
@@ -16,9 +22,10 @@ mappings the caller provides, so the operator can keep them in keyed map state.
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 AGENT_QUEUE_PREFIX = "agent/"
+PROFILE_KEY_PREFIX = "profile/"  # queue keys are "queue_id|channel"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,34 @@ class Board:
     agents: MutableMapping[str, AgentView]
     queues: MutableMapping[str, bool]
     profiles: MutableMapping[str, str | None]
+
+
+class Tracker:
+    """Which samples to pass on. `passed` maps a gauge's key to (what it showed, when), kept
+    by the caller (keyed map state), used only through `in`, `[]` and assignment."""
+
+    def __init__(self, passed: MutableMapping[str, tuple], refresh_ms: int):
+        self._passed = passed
+        self._refresh = refresh_ms
+
+    def worth_passing(self, gauge: QueueGauge | RoutingProfileGauge) -> bool:
+        key, shown = _shown(gauge)
+        if key in self._passed:
+            last_shown, last_at = self._passed[key]
+            if last_shown == shown and gauge.at - last_at < self._refresh:
+                return False
+        self._passed[key] = (shown, gauge.at)
+        return True
+
+
+def _shown(gauge: QueueGauge | RoutingProfileGauge) -> tuple[str, tuple]:
+    """(key, what the gauge shows that does not change by time passing alone)."""
+    if isinstance(gauge, QueueGauge):
+        oldest_since = gauge.at - gauge.oldest_contact_age_ms if gauge.contacts_in_queue else None
+        return (_queue_key(gauge.queue_id, gauge.channel),
+                (gauge.contacts_in_queue, oldest_since, astuple(gauge.agents)))
+    return (PROFILE_KEY_PREFIX + gauge.routing_profile_id,
+            (gauge.routing_profile_name, astuple(gauge.agents)))
 
 
 def first_sample_at(at: int, period_ms: int) -> int:

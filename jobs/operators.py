@@ -292,11 +292,13 @@ def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
 class RealtimeGaugesFunction(KeyedProcessFunction):
     """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Every
     `period_ms` of event time (one timer, always the next sample) the changes up to the sample
-    instant are applied and the gauges emitted: queue gauges on the main output, routing profile
-    gauges on a side output. A bounded run samples up to its last change."""
+    instant are applied and the gauges sampled; a sample is emitted when it changed or its last
+    emitted one is `refresh_ms` old (`gauges.Tracker`): queue gauges on the main output,
+    routing profile gauges on a side output. A bounded run samples up to its last change."""
 
-    def __init__(self, period_ms: int):
+    def __init__(self, period_ms: int, refresh_ms: int):
         self._period = period_ms
+        self._refresh = refresh_ms
 
     def open(self, runtime_context: RuntimeContext):
         pickled, text = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
@@ -307,6 +309,9 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
                 MapStateDescriptor("queues", text, Types.BOOLEAN())),
             profiles=runtime_context.get_map_state(MapStateDescriptor("profiles", text, text)),
         )
+        self._tracker = gauges.Tracker(
+            runtime_context.get_map_state(MapStateDescriptor("passed", text, pickled)),
+            self._refresh)
         self._pending = runtime_context.get_list_state(ListStateDescriptor("pending", pickled))
         self._next = runtime_context.get_state(ValueStateDescriptor("next_sample", Types.LONG()))
         self._last = runtime_context.get_state(ValueStateDescriptor("last_change", Types.LONG()))
@@ -329,10 +334,10 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         if due:
             self._pending.update(later)
         queues, profiles = gauges.sample(ctx.get_current_key(), self._board, timestamp)
-        for q in queues:
+        for q in filter(self._tracker.worth_passing, queues):
             yield Row(q.instance_id, q.queue_id, q.channel, q.contacts_in_queue,
                       q.oldest_contact_age_ms, *_counts(q.agents), q.at)
-        for p in profiles:
+        for p in filter(self._tracker.worth_passing, profiles):
             yield ROUTING_PROFILE_GAUGES, Row(p.instance_id, p.routing_profile_id,
                                               p.routing_profile_name, *_counts(p.agents), p.at)
         finished = ctx.timer_service().current_watermark() >= END_OF_INPUT

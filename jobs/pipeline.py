@@ -185,7 +185,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         lifecycle.flat_map(_queue_changes, output_type=Types.PICKLED_BYTE_ARRAY())
         .union(activity.get_side_output(AGENT_VIEWS))
         .key_by(lambda change: change[0], key_type=Types.STRING())
-        .process(RealtimeGaugesFunction(config.job.gauge_period_ms),
+        .process(RealtimeGaugesFunction(config.job.gauge_period_ms,
+                                        config.job.gauge_refresh_ms),
                  output_type=QUEUE_GAUGE_TYPE)
         .name("realtime gauges")
     )

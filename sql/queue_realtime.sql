@@ -1,7 +1,9 @@
--- Real-time gauges per queue and channel, sampled every Job.gauge.period.ms (default 5 s) of
--- event time whether anything changed or not (Amazon Connect's real-time metrics):
+-- Real-time gauges per queue and channel (Amazon Connect's real-time metrics), sampled every
+-- Job.gauge.period.ms (default 5 s) of event time; a row when they change and at least every
+-- Job.gauge.refresh.ms (default 60 s):
 --   contacts_in_queue = contacts waiting now, ringing ones included
---   oldest_contact_age = seconds the longest-waiting one has waited (0 when none)
+--   oldest_contact_age = seconds the longest-waiting one had waited at the row's time (0 when
+--     none); it grows with the clock until the next row
 --   agents_* = agents whose routing profile serves the queue on the channel: online,
 --     available (free slots for the channel), on_contact, after_contact_work, non_productive,
 --     error, staffed; slots_active, slots_available (free slots for the channel)

@@ -1,7 +1,7 @@
--- Real-time agent gauges per routing profile, sampled like queue_realtime: agents online,
--- available, on contact, in after contact work, non-productive, in error, staffed, and their
--- active and available slots. Each agent has one routing profile, so these add up to the
--- instance's totals.
+-- Real-time agent gauges per routing profile, sampled and written like queue_realtime: agents
+-- online, available, on contact, in after contact work, non-productive, in error, staffed, and
+-- their active and available slots. Each agent has one routing profile, so each profile's
+-- latest row, summed, gives the instance's totals.
 -- dimensions: instance_id, routing_profile_id, routing_profile_name
 -- time: event_time
 -- measure_name: routing_profile_realtime

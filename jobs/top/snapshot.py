@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from jobs.config import JobSettings
 from jobs.top.store import Latest, Row, Store
 
 GAUGE_LOOKBACK_S = 300
-STALE_SAMPLE_MS = 15_000
-"""A queue whose newest gauge sample is this much older than the newest one is not sampled any
-more (an agent's own queue once nobody waits in it); its gauges are not shown."""
+STALE_SAMPLE_MS = JobSettings().gauge_refresh_ms + 15_000
+"""Gauge rows are written when they change and at least every `Job.gauge.refresh.ms`: a queue
+whose newest row is more than that (and a margin) older than the newest row of any queue is not
+sampled any more; its gauges are not shown."""
 AGENT_QUEUE_PREFIX = "agent/"
 
 QUEUE_NOW = Latest(
@@ -111,7 +113,7 @@ def build(source: str, rows: Mapping[str, list[Row]], now_ms: int,
         if row.time_ms >= sampled_ms - STALE_SAMPLE_MS:
             fields.setdefault(_queue_key(row), {}).update(
                 in_queue=row.measures.get("contacts_in_queue"),
-                oldest=row.measures.get("oldest_contact_age"),
+                oldest=_oldest_at(row, sampled_ms),
                 agents_available=row.measures.get("agents_available"),
                 sampled_ms=row.time_ms,
             )
@@ -149,6 +151,15 @@ def build(source: str, rows: Mapping[str, list[Row]], now_ms: int,
         profiles=tuple(sorted(profiles, key=lambda p: p.name)),
         agents=tuple(sorted(agents, key=_agent_order)),
     )
+
+
+def _oldest_at(row: Row, at_ms: int) -> float | None:
+    """The oldest contact's age at `at_ms`: a row is written only when its values change other
+    than by the age growing, so the age grows on from the row's own."""
+    age, waiting = row.measures.get("oldest_contact_age"), row.measures.get("contacts_in_queue")
+    if age is None or waiting is None or float(waiting) == 0:
+        return None if age is None else float(age)
+    return float(age) + (at_ms - row.time_ms) / 1000
 
 
 def _queue_key(row: Row) -> tuple[str, str, str]:

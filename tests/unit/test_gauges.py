@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from jobs.gauges import (
-    AgentCounts, AgentView, Board, QueueChange, apply, first_sample_at, sample, split_due,
+    AgentCounts, AgentView, Board, QueueChange, Tracker, apply, first_sample_at, sample,
+    split_due,
 )
 
 
@@ -96,3 +97,49 @@ def test_an_agent_going_offline_counts_nowhere_but_its_queues_and_profile_stay_s
     assert {g.queue_id for g in queues} == {"q1"}
     assert all(g.agents == AgentCounts() for g in queues)
     assert profiles[0].agents == AgentCounts()
+
+
+def passed_samples(changes: dict[int, list], until: int, refresh_ms: int = 60_000):
+    """(instant, queue gauges passed on, profile gauges passed on) of every 5 s sample."""
+    b, tracker, out = board(), Tracker({}, refresh_ms), []
+    for at in range(0, until + 1, 5_000):
+        for change in changes.get(at, []):
+            apply(b, change)
+        queues, profiles = sample("i1", b, at)
+        out.append((at, [q for q in queues if tracker.worth_passing(q)],
+                    [p for p in profiles if tracker.worth_passing(p)]))
+    return out
+
+
+def test_a_sample_is_passed_on_when_it_changed_or_its_last_one_is_a_refresh_old():
+    one_waits = QueueChange("c1", "q1", "VOICE", True, 0)
+    out = passed_samples({0: [agent(at=0), one_waits],
+                          20_000: [QueueChange("c2", "q1", "VOICE", True, 20_000)],
+                          30_000: [agent(at=30_000, available=())]}, until=95_000)
+    queue_at = [(at, q.queue_id, q.channel) for at, queues, _ in out for q in queues]
+    assert queue_at == [
+        (0, "q1", "CHAT"), (0, "q1", "VOICE"),
+        (20_000, "q1", "VOICE"),  # a second contact waits
+        (30_000, "q1", "VOICE"),  # the agent has no free voice slot (had no chat one)
+        (60_000, "q1", "CHAT"),  # a minute without change: refreshed
+        (90_000, "q1", "VOICE"),
+    ]
+    profile_at = [at for at, _, profiles in out for _ in profiles]
+    assert profile_at == [0, 30_000, 90_000]
+
+
+def test_the_oldest_contact_growing_older_is_no_change_but_another_oldest_is():
+    out = passed_samples({0: [QueueChange("c1", "q1", "VOICE", True, 0)],
+                          5_000: [QueueChange("c2", "q1", "VOICE", True, 5_000)],
+                          # c1 leaves as c3 comes: still two waiting, the oldest is now c2
+                          15_000: [QueueChange("c1", "q1", "VOICE", False, 15_000),
+                                   QueueChange("c3", "q1", "VOICE", True, 15_000)]},
+                         until=25_000)
+    passed = [(at, q.contacts_in_queue, q.oldest_contact_age_ms) for at, qs, _ in out for q in qs]
+    assert passed == [(0, 1, 0), (5_000, 2, 5_000), (15_000, 2, 10_000)]
+
+
+def test_a_refresh_of_zero_passes_every_sample():
+    out = passed_samples({0: [QueueChange("c1", "q1", "VOICE", True, 0)]}, until=15_000,
+                         refresh_ms=0)
+    assert [at for at, queues, _ in out for _ in queues] == [0, 5_000, 10_000, 15_000]

@@ -18,7 +18,7 @@ from jobs.top.emulator import EmulatorStore
 from jobs.top.live import (EMULATOR_REFRESH_S, TIMESTREAM_REFRESH_S, Screen, default_refresh,
                            open_store, read_queue_names)
 from jobs.top.render import ALL_QUEUES, render
-from jobs.top.snapshot import QUEUE_NOW, READS, build, load
+from jobs.top.snapshot import QUEUE_NOW, READS, STALE_SAMPLE_MS, build, load
 from jobs.top.store import Row, StoreError
 from jobs.top.timestream import TimestreamStore, latest_sql
 
@@ -177,7 +177,7 @@ def test_the_snapshot_lists_standard_queues_still_sampled_and_todays_totals_only
     snapshot = build("test", {
         "queue_realtime": [_queue_rows("q1", NOW - 5_000, 2),
                            _queue_rows("agent/a1", NOW - 5_000, 1),
-                           _queue_rows("q-gone", NOW - 60_000, 3)],
+                           _queue_rows("q-gone", NOW - 5_001 - STALE_SAMPLE_MS, 3)],
         "queue_today": [
             Row({**day, "local_date": "2026-11-23"}, NOW - 86_400_000, {"contacts_queued": 99}),
             Row({**day, "queue_id": "q-old", "local_date": "2026-11-23"}, NOW - 86_400_000,
@@ -188,6 +188,16 @@ def test_the_snapshot_lists_standard_queues_still_sampled_and_todays_totals_only
     assert [(q.name, q.in_queue, q.today) for q in snapshot.queues] == [
         ("Sales", 2, {"contacts_queued": 4})]
     assert snapshot.local_date == "2026-11-24" and snapshot.sampled_ms == NOW - 5_000
+
+
+def test_a_queue_row_written_a_while_ago_holds_and_its_oldest_contact_has_waited_on():
+    snapshot = build("test", {"queue_realtime": [
+        _queue_rows("q-busy", NOW - 50_000, 2),  # unchanged since: the same contacts wait
+        _queue_rows("q-empty", NOW - 50_000, 0),
+        _queue_rows("q-new", NOW - 5_000, 1),
+    ]}, NOW, {})
+    oldest = {q.queue_id: q.oldest for q in snapshot.queues}
+    assert oldest == {"q-busy": 46.0, "q-empty": 1.0, "q-new": 1.0}
 
 
 def test_the_all_queues_line_recomputes_rates_from_the_additive_parts():

@@ -95,40 +95,50 @@ def main(argv: list[str] | None = None) -> int:
         data = bench_data.dataset(spec)
     for part in parts:
         _say(f"bench: {part} ({time.monotonic() - started:.0f} s so far)")
-        if part == "parse":
-            rows = parse_throughput.run()
-            measurements += [Measurement("parse", r["benchmark"], r["events_per_s"],
-                                         "events/s", note="one core, CPU time")
-                             for r in rows if "parse " in r["benchmark"]]
-        elif part == "throughput":
-            runs, found = throughput.measure(data, parallelisms, run_dir / "throughput",
-                                             fixed_cost=not args.no_fixed_cost)
-            measurements += found
-            if "write-cost" in parts:
-                sink = next(r.sink for r in runs if r.mode == "full" and r.parallelism ==
-                            min(parallelisms))
-                found, table = write_cost.measure(data, sink)
-                measurements += found
-                details.append(("Write cost by table", table))
-        elif part == "state":
-            found, table = state.measure(args.state_agents, queues=4, rate=20.0)
-            measurements += found
-            details.append(("State over the simulated day", table))
-        elif part == "live":
-            measurements += live.measure(run_dir / "live", args.latency_table,
-                                         args.latency_span_ms, args.latency_rate,
-                                         args.latency_seconds, args.latency_warmup)
-        elif part == "profile":
-            found, table = profile.measure(data.files(1)[0], args.profile_records,
-                                           run_dir / "profile")
-            measurements += found
-            details.append(("Profile of the full job", table))
+        try:
+            _measure(part, args, parts, parallelisms, data, run_dir, measurements, details)
+        except Exception as err:  # one part failing must not lose the others' numbers
+            _say(f"bench: {part} failed: {err!r}")
+            measurements.append(Measurement(part, "this part", None, "",
+                                            note=f"failed: {type(err).__name__}: {err}"))
     text = results_text(described, args, data, measurements, details, _commit(),
                         time.monotonic() - started)
     args.out.write_text(text)
     _say(f"bench: wrote {args.out} ({time.monotonic() - started:.0f} s); runs in {run_dir}")
     print(markdown_table(measurements))
     return 0
+
+
+def _measure(part, args, parts, parallelisms, data, run_dir, measurements, details) -> None:
+    """Run one part, adding its rows to `measurements` and its tables to `details`."""
+    if part == "parse":
+        rows = parse_throughput.run()
+        measurements += [Measurement("parse", r["benchmark"], r["events_per_s"],
+                                     "events/s", note="one core, CPU time")
+                         for r in rows if "parse " in r["benchmark"]]
+    elif part == "throughput":
+        runs, found = throughput.measure(data, parallelisms, run_dir / "throughput",
+                                         fixed_cost=not args.no_fixed_cost)
+        measurements += found
+        if "write-cost" in parts:
+            sink = next(r.sink for r in runs if r.mode == "full" and r.parallelism ==
+                        min(parallelisms))
+            found, table = write_cost.measure(data, sink)
+            measurements += found
+            details.append(("Write cost by table", table))
+    elif part == "state":
+        found, table = state.measure(args.state_agents, queues=4, rate=20.0)
+        measurements += found
+        details.append(("State over the simulated day", table))
+    elif part == "live":
+        measurements += live.measure(run_dir / "live", args.latency_table,
+                                     args.latency_span_ms, args.latency_rate,
+                                     args.latency_seconds, args.latency_warmup)
+    elif part == "profile":
+        found, table = profile.measure(data.files(1)[0], args.profile_records,
+                                       run_dir / "profile")
+        measurements += found
+        details.append(("Profile of the full job", table))
 
 
 def results_text(described, args, data, measurements, details, commit: str,

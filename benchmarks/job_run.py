@@ -1,9 +1,12 @@
 """One bounded run over files, in a process of its own so that no two runs share a JVM:
 
-    python -m benchmarks.job_run full|passthrough --parallelism P --out DIR FILE...
+    python -m benchmarks.job_run full|keyed|passthrough --parallelism P --out DIR FILE...
 
 `full` is `connect-metrics replay` with the JSON-lines sink (the exact Timestream records);
-`passthrough` reads the same files with the same source and parse step and discards the events.
+`passthrough` reads the same files with the same source and parse step and discards the events;
+`keyed` adds to it what any keyed Python operator costs: events keyed by contact id or agent ARN,
+one state value read and written per event, then discarded. It is the floor of a job whose
+state machines run in PyFlink, whatever they do.
 The last line printed is `RESULT {json}` with the seconds from the job's submission to its end.
 """
 
@@ -15,13 +18,15 @@ import sys
 from pathlib import Path
 
 from pyflink.common.typeinfo import Types
-from pyflink.datastream import DataStream, StreamExecutionEnvironment
+from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecutionEnvironment
 from pyflink.datastream.connectors import Sink
+from pyflink.datastream.state import ValueStateDescriptor
 from pyflink.java_gateway import get_gateway
 
 from jobs.config import Config, JobSettings, TimestreamSettings
 from jobs.events import ParseOptions
 from jobs.main import use_local_credentials
+from jobs.operators import STATE_TTL
 from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
@@ -42,21 +47,51 @@ def bench_config(out: Path, parallelism: int) -> Config:
 
 
 def build_passthrough(env: StreamExecutionEnvironment, config: Config,
-                      raw: list[DataStream]) -> None:
-    """Source and parse as the job has them, every parsed event (both feeds) discarded."""
+                      raw: list[DataStream], keyed: bool = False) -> None:
+    """Source and parse as the job has them, every parsed event (both feeds) discarded; with
+    `keyed`, after a keyed operator that reads and writes one state value per event."""
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
     options = ParseOptions(keep_agent_names=config.job.keep_agent_names,
                            keep_usernames=config.job.keep_usernames)
     parsed = combined.process(ParseRecords(options), output_type=Types.PICKLED_BYTE_ARRAY())
     discard = Sink(get_gateway().jvm.org.apache.flink.streaming.api.functions.sink.v2
                    .DiscardingSink())
-    parsed.union(parsed.get_side_output(AGENT_EVENTS)).sink_to(discard).name("discard")
+    events = parsed.union(parsed.get_side_output(AGENT_EVENTS))
+    if keyed:
+        events = (events.key_by(_event_key, key_type=Types.STRING())
+                  .process(CountPerKey(), output_type=Types.LONG()).name("count per key"))
+    events.sink_to(discard).name("discard")
     parsed.get_side_output(DEAD_LETTERS).sink_to(discard).name("discard dead letters")
+
+
+def build_keyed(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
+    build_passthrough(env, config, raw, keyed=True)
+
+
+def _event_key(event) -> str:
+    return getattr(event, "contact_id", None) or event.agent_arn or event.agent_id
+
+
+class CountPerKey(KeyedProcessFunction):
+    """One state value read and written per event, stored as the job's operators store theirs."""
+
+    def open(self, runtime_context):
+        descriptor = ValueStateDescriptor("count", Types.PICKLED_BYTE_ARRAY())
+        descriptor.enable_time_to_live(STATE_TTL)
+        self._count = runtime_context.get_state(descriptor)
+
+    def process_element(self, value, ctx):
+        count = (self._count.value() or 0) + 1
+        self._count.update(count)
+        yield count
+
+
+BUILDS = {"full": build_job, "keyed": build_keyed, "passthrough": build_passthrough}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.job_run")
-    parser.add_argument("mode", choices=("full", "passthrough"))
+    parser.add_argument("mode", choices=tuple(BUILDS))
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("files", nargs="+", type=Path)
@@ -64,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     config = bench_config(args.out.resolve(), args.parallelism)
     use_local_credentials(config)
-    build = build_job if args.mode == "full" else build_passthrough
+    build = BUILDS[args.mode]
     seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build)
     print(RESULT + json.dumps({"mode": args.mode, "parallelism": args.parallelism,
                                "seconds": seconds}), flush=True)

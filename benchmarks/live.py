@@ -244,7 +244,8 @@ def _latency(config: Config, job, watch: LandedWatch, table: str, span_ms: int, 
                             event.event_time, put_ms))
     window = [put_ms for _, put_ms in publisher.stamped
               if measured_from <= put_ms < measured_to]
-    put_rate = len(window) / (max(window) - min(window)) * 1000 if len(window) > 1 else 0.0
+    put_span_ms = max(window) - min(window) if window else 0
+    put_rate = len(window) / put_span_ms * 1000 if put_span_ms else 0.0  # one batch or none
     print(f"latency: {len(puts):,} QUEUED events measured, {put_rate:.0f} events/s put; "
           "waiting for their rows", file=sys.stderr, flush=True)
     deadline = time.monotonic() + DRAIN_S

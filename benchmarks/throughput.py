@@ -1,5 +1,6 @@
-"""Throughput: the full job against the pass-through job (same files, source and parse), each
-at every parallelism, each run in a fresh process.
+"""Throughput: the full job against the pass-through job (same files, source and parse) and the
+keyed floor (pass-through plus one keyed state value per event), each at every parallelism,
+each run in a fresh process.
 
 Events per second are records divided by the seconds from the job's submission to its end
 (MiniCluster and Python worker start-up included, JVM launch not). Start-up and shut-down cost
@@ -25,6 +26,8 @@ PART = "throughput"
 MIN_RATIO = 0.5
 MIN_EVENTS_PER_S = 20_000
 TARGET_PARALLELISM = 2
+MODES = ("passthrough", "keyed", "full")
+TITLES = {"passthrough": "pass-through", "keyed": "keyed floor", "full": "full job"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def measure(data: Dataset, parallelisms: list[int], out: Path,
     runs = []
     one = one_record_file(data, out) if fixed_cost else None
     for parallelism in parallelisms:
-        for mode in ("passthrough", "full"):
+        for mode in MODES:
             name = f"{mode}-p{parallelism}"
             print(f"throughput: {mode} job, parallelism {parallelism}, {data.records:,} records",
                   file=sys.stderr, flush=True)
@@ -104,12 +107,19 @@ def measurements(runs: list[Run]) -> list[Measurement]:
     result = []
     for parallelism in sorted({r.parallelism for r in runs}):
         passthrough, full = by_key[("passthrough", parallelism)], by_key[("full", parallelism)]
-        for run, target in ((passthrough, None), (full, Target(
-                MIN_EVENTS_PER_S, False, f">= {MIN_EVENTS_PER_S:,} events/s")
-                if parallelism == TARGET_PARALLELISM else None)):
+        for mode in MODES:
+            run = by_key.get((mode, parallelism))
+            if run is None:
+                continue
+            target = (Target(MIN_EVENTS_PER_S, False, f">= {MIN_EVENTS_PER_S:,} events/s")
+                      if mode == "full" and parallelism == TARGET_PARALLELISM else None)
+            result.append(Measurement(PART, f"{TITLES[mode]}, parallelism {parallelism}",
+                                      run.rate, "events/s", target, _note(run)))
+        keyed = by_key.get(("keyed", parallelism))
+        if keyed is not None:
             result.append(Measurement(
-                PART, f"{'full job' if run.mode == 'full' else 'pass-through'}, "
-                f"parallelism {parallelism}", run.rate, "events/s", target, _note(run)))
+                PART, f"keyed floor / pass-through, parallelism {parallelism}",
+                keyed.rate / passthrough.rate, "ratio", None, _ratio_note(keyed, passthrough)))
         result.append(Measurement(
             PART, f"full / pass-through, parallelism {parallelism}",
             full.rate / passthrough.rate, "ratio", Target(MIN_RATIO, False, f">= {MIN_RATIO}"),

@@ -109,24 +109,30 @@ class AgentActivityFunction(KeyedProcessFunction):
             step = agents.apply(state, value, self._settings)
             yield from self._step(step, pending, timers, ctx)
             return
-        if value.event_time not in timers:
-            ctx.timer_service().register_event_time_timer(value.event_time)
-            timers = (*timers, value.event_time)
+        timers = _wake_for(value.event_time, timers, ctx.timer_service())
         self._held.update((state, (*pending, value), timers))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        now = max(timestamp, ctx.timer_service().current_watermark())
         state, pending, timers = self._held.value() or (None, (), ())
-        due = sorted((e for e in pending if e.event_time <= timestamp), key=lambda e: e.event_time)
-        later = tuple(e for e in pending if e.event_time > timestamp)
+        due = sorted((e for e in pending if e.event_time <= now), key=lambda e: e.event_time)
+        later = tuple(e for e in pending if e.event_time > now)
         outputs = []
         for event in due:
+            # First what a timer between the previous event and this one would have done.
+            state = self._expire(state, event.event_time - 1, outputs).state
             step = agents.apply(state, event, self._settings)
             state = step.state
             outputs.extend(step.outputs)
-        step = agents.expire(state, timestamp, self._settings)
-        self._stale.inc(sum(1 for o in step.outputs if getattr(o, "stale", False)))
-        step = agents.Step(step.state, (*outputs, *step.outputs), step.wake_at, step.clear_at)
+        step = self._expire(state, now, outputs)
+        step = agents.Step(step.state, tuple(outputs), step.wake_at, step.clear_at)
         yield from self._step(step, later, timers, ctx, fired=timestamp)
+
+    def _expire(self, state, now: int, outputs: list):
+        step = agents.expire(state, now, self._settings)
+        self._stale.inc(sum(1 for o in step.outputs if getattr(o, "stale", False)))
+        outputs.extend(step.outputs)
+        return step
 
     def _step(self, step, pending, timers, ctx, fired=None):
         earliest = min((e.event_time for e in pending), default=None)
@@ -141,6 +147,17 @@ class AgentActivityFunction(KeyedProcessFunction):
             yield row if tag is None else (tag, row)
             if tag is AGENT_FACTS:
                 yield AGENT_VIEWS, (output.instance_id, agent_view(output))
+
+
+def _wake_for(event_time: int, timers: tuple, timer_service) -> tuple:
+    """Timers after an event was buffered: a timer at its time unless one is held at or before
+    it. A firing timer releases every event the watermark has passed, and sets the next timer
+    at the earliest event still waiting, so one timer per watermark step does, not one per
+    event."""
+    if any(t <= event_time for t in timers):
+        return timers
+    timer_service.register_event_time_timer(event_time)
+    return (*timers, event_time)
 
 
 def _hold_timers(held: tuple, wanted, timer_service, fired: int | None = None) -> tuple:
@@ -224,17 +241,17 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         if verdict == DUPLICATE:
             self._duplicates.inc()
             return
-        if value.event_time not in timers:
-            ctx.timer_service().register_event_time_timer(value.event_time)
-            timers = (*timers, value.event_time)
+        timers = _wake_for(value.event_time, timers, ctx.timer_service())
         self._held.update((state, order, timers))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        # `contacts.step` first closes a contact whose deadline came before the event.
+        now = max(timestamp, ctx.timer_service().current_watermark())
         state, order, timers = self._held.value() or (None, EventOrder(), ())
-        released = order.release(timestamp)
-        yield from self._apply(released, timestamp, state, order, timers, ctx)
+        released = order.release(now)
+        yield from self._apply(released, now, state, order, timers, ctx, fired=timestamp)
 
-    def _apply(self, events, now, state, order, timers, ctx):
+    def _apply(self, events, now, state, order, timers, ctx, fired=None):
         result, outputs = contacts.Step(state), []
         for event in events:
             result = contacts.step(result.state, event, self._settings)
@@ -244,7 +261,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
             outputs.extend(result.outputs)
         pending = order.earliest()
         timers = _hold_timers(timers, (result.wake_at, result.clear_at, pending),
-                              ctx.timer_service(), now)
+                              ctx.timer_service(), fired)
         if result.state is None and pending is None:
             self._held.clear()  # no timer is wanted without state or waiting events
         else:

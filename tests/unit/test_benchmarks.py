@@ -126,3 +126,38 @@ def test_waits_and_project_code_are_told_apart():
     assert not is_wait("parse (jobs/events.py)")
     assert is_project("parse (jobs/events.py)") and is_project("flush (connectors/timestream.py)")
     assert not is_project("dump (cloudpickle/cloudpickle_fast.py)")
+
+
+def test_throughput_rows_put_full_and_keyed_floor_against_the_pass_through():
+    from pathlib import Path
+
+    from benchmarks.throughput import Run, measurements
+
+    def run(mode, parallelism, seconds):
+        return Run(mode, parallelism, 10_000, seconds, 2.0, Path("."), "0 0 0")
+
+    rows = measurements([run("passthrough", 2, 4.0), run("keyed", 2, 8.0), run("full", 2, 20.0)])
+    by_name = {m.name: m for m in rows}
+    assert by_name["keyed floor / pass-through, parallelism 2"].value == 0.5
+    ratio = by_name["full / pass-through, parallelism 2"]
+    assert ratio.value == 0.2 and ratio.target is not None
+    assert by_name["full job, parallelism 2"].target.limit == 20_000
+    assert "556 events/s net" in by_name["full job, parallelism 2"].note
+
+
+def test_a_part_that_fails_is_a_row_of_the_results_and_the_others_are_kept(tmp_path, monkeypatch):
+    import benchmarks.__main__ as bench
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kinesis-mock stopped")
+
+    monkeypatch.setattr(bench.state, "measure", broken)
+    monkeypatch.setattr(bench.parse_throughput, "run",
+                        lambda: [{"benchmark": "parse agent events (orjson)",
+                                  "events_per_s": 1000.0}])
+    monkeypatch.setattr(bench, "RUNS_DIR", tmp_path / "runs")
+    out = tmp_path / "results.md"
+    assert bench.main(["--parts", "parse,state", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "| parse | parse agent events (orjson) | 1,000 events/s |" in text
+    assert "failed: RuntimeError: kinesis-mock stopped" in text

@@ -51,6 +51,11 @@ class TimestreamSettings:
     raw_tables: bool = False
 
 
+PYTHON_EXECUTION_MODES = ("process", "thread")
+"""PyFlink's `python.execution-mode`: Python functions in a Python process of their own, or
+inside the JVM (through pemja), without a round trip per record and per state write."""
+
+
 @dataclass(frozen=True)
 class JobSettings:
     sql_dir: str = str(PROJECT_ROOT / "sql")
@@ -70,6 +75,7 @@ class JobSettings:
     contact_max_handle_ms: int = 8 * 3_600_000
     contact_acw_timeout_ms: int = 2 * 3_600_000
     agent_stale_after_ms: int = 360_000
+    python_execution_mode: str = "process"
 
     def sql_parameters(self) -> dict[str, object]:
         """What a metric file may name as `${...}`."""
@@ -79,6 +85,10 @@ class JobSettings:
         for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_property_key(name)} must be positive")
+        if self.python_execution_mode not in PYTHON_EXECUTION_MODES:
+            raise ConfigError(
+                f"{_property_key('python_execution_mode')}: {self.python_execution_mode!r}; use "
+                + " or ".join(PYTHON_EXECUTION_MODES))
         try:
             ZoneInfo(self.reporting_time_zone)
         except (ZoneInfoNotFoundError, ValueError):

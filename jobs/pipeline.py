@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
 from py4j.protocol import Py4JJavaError
-from pyflink.common import Duration, Row, RowKind, WatermarkStrategy
+from pyflink.common import Configuration, Duration, Row, RowKind, WatermarkStrategy
 from pyflink.common.typeinfo import Types
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import (
@@ -124,9 +125,25 @@ class ToTimestreamRecord(FlatMapFunction):
     def flat_map(self, value):
         if value.get_row_kind() in (RowKind.UPDATE_BEFORE, RowKind.DELETE):
             return
-        row = dict(zip(self._columns, value))
+        row = {name: python_value(v) for name, v in zip(self._columns, value)}
         record = to_record(self._metric, row, version=version_now(), zone=self._zone)
         yield self._metric.table, orjson.dumps(record).decode()
+
+
+def python_value(value):
+    """A SQL value as Python has it. In PyFlink's thread mode times arrive as the JVM's own
+    objects: a `java.time.Instant` (TIMESTAMP_LTZ) becomes an aware datetime, a
+    `LocalDateTime` (TIMESTAMP) a naive one, a `LocalDate` a date; the rest is kept."""
+    if not hasattr(value, "getClass"):
+        return value
+    kind = value.getClass().getName()
+    if kind == "java.time.Instant":
+        return datetime.fromtimestamp(value.toEpochMilli() / 1000, timezone.utc)
+    if kind == "java.time.LocalDateTime":
+        return datetime.fromisoformat(value.toString())
+    if kind == "java.time.LocalDate":
+        return date.fromisoformat(value.toString())
+    return value
 
 
 def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
@@ -136,6 +153,9 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     forward connection and each shard's order (which is each agent's order) is kept.
     """
     catalogue = load_catalogue(Path(config.job.sql_dir), config.job.sql_parameters())
+    python = Configuration()
+    python.set_string("python.execution-mode", config.job.python_execution_mode)
+    env.configure(python)
     t_env = StreamTableEnvironment.create(env)
     # Day windows (queue_today) start at midnight of the reporting time zone; times reach the
     # sink as instants, so the zone changes nothing else.

@@ -47,7 +47,7 @@ AGENT_GAUGES = {"agents_online": "online", "agents_available": "available",
                 "agents_staffed": "staffed"}
 
 
-def run_across_midnight(job_output, seed: int, faults: FaultSettings):
+def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_settings):
     """An hour from HH:30 UTC, ending at least an hour ago (inside Timestream's memory store),
     with the reporting time zone's midnight at its middle. Returns (lines, truth, zone)."""
     hour = int(time.time()) // 3600 * HOUR_MS
@@ -60,7 +60,7 @@ def run_across_midnight(job_output, seed: int, faults: FaultSettings):
     simulation = Simulation([every_feature(agents=20, queues=3, arrivals_per_minute=6.0)],
                             seed=seed, start_ms=start_ms, faults=faults, truth=truth)
     records = [emitted.payload for emitted in simulation.events(HOUR_MS)]
-    lines = job_output(records, reporting_time_zone=zone)
+    lines = job_output(records, reporting_time_zone=zone, **job_settings)
     return lines, truth, zone
 
 
@@ -123,9 +123,11 @@ def assert_close(ours: dict, expected: dict, names, where) -> None:
         assert abs(got - want) <= tolerance, (where, name, got, want)
 
 
-@pytest.mark.parametrize("seed", [3, 12])
-def test_every_table_equals_the_ground_truth(job_output, seed):
-    lines, truth, zone = run_across_midnight(job_output, seed, FAULTS)
+@pytest.mark.parametrize(("seed", "python_mode"), [(3, "process"), (12, "process"),
+                                                  (3, "thread")])
+def test_every_table_equals_the_ground_truth(job_output, seed, python_mode):
+    lines, truth, zone = run_across_midnight(job_output, seed, FAULTS,
+                                             python_execution_mode=python_mode)
     assert sum(t["contacts_queued"] for t in truth.of("interval")) > 250
 
     intervals = truth_intervals(truth)

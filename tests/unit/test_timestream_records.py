@@ -209,3 +209,40 @@ def test_jsonl_target_writes_the_exact_records(tmp_path):
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines == [{"database": "db", "table": "t", "record": record()}]
     assert outcome.written == 1 and len(outcome.refused) == 1
+
+
+class _JavaObject:
+    """What PyFlink's thread mode hands Python for a Java object (pemja's PyJObject)."""
+
+    def __init__(self, kind: str, text: str, millis: int | None = None):
+        self._kind, self._text, self._millis = kind, text, millis
+
+    def getClass(self):  # noqa: N802 - the Java method name
+        outer = self
+
+        class _Class:
+            def getName(self):  # noqa: N802
+                return outer._kind
+        return _Class()
+
+    def toString(self):  # noqa: N802
+        return self._text
+
+    def toEpochMilli(self):  # noqa: N802
+        return self._millis
+
+
+def test_thread_mode_java_times_become_python_ones():
+    from datetime import date, datetime, timezone
+
+    from jobs.pipeline import python_value
+
+    instant = _JavaObject("java.time.Instant", "2026-01-05T08:00:00.250Z", 1_767_600_000_250)
+    local = _JavaObject("java.time.LocalDateTime", "2026-01-05T08:00:00.250")
+    day = _JavaObject("java.time.LocalDate", "2026-01-05")
+    assert python_value(instant) == datetime(2026, 1, 5, 8, 0, 0, 250_000, timezone.utc)
+    assert python_value(local) == datetime(2026, 1, 5, 8, 0, 0, 250_000)
+    assert python_value(day) == date(2026, 1, 5)
+    assert python_value(7) == 7 and python_value("q1") == "q1" and python_value(None) is None
+    other = _JavaObject("java.math.BigDecimal", "1.5")
+    assert python_value(other) is other

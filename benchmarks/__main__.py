@@ -17,7 +17,7 @@ from pathlib import Path
 from benchmarks import data as bench_data
 from benchmarks import live, machine, parse_throughput, profile, state, throughput, write_cost
 from benchmarks.report import Measurement, markdown_table
-from jobs.config import PROJECT_ROOT
+from jobs.config import PROJECT_ROOT, PYTHON_EXECUTION_MODES
 
 PARTS = ("parse", "throughput", "write-cost", "state", "live", "profile")
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.md"
@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", default=_env("PARTS", ",".join(PARTS)),
                    help=f"what to measure, some of {','.join(PARTS)} (BENCH_PARTS, all); "
                    "write-cost needs throughput")
+    p.add_argument("--python-mode", default=_env("PYTHON_MODE", "process"),
+                   choices=PYTHON_EXECUTION_MODES,
+                   help="Job.python.execution.mode of the throughput runs (BENCH_PYTHON_MODE, "
+                   "process)")
     p.add_argument("--no-fixed-cost", action="store_true",
                    help="skip the one-record runs that measure start-up and shut-down")
     p.add_argument("--state-agents", type=int, default=int(_env("STATE_AGENTS", "100")),
@@ -118,7 +122,8 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
                          for r in rows if "parse " in r["benchmark"]]
     elif part == "throughput":
         runs, found = throughput.measure(data, parallelisms, run_dir / "throughput",
-                                         fixed_cost=not args.no_fixed_cost)
+                                         fixed_cost=not args.no_fixed_cost,
+                                         python_mode=args.python_mode)
         measurements += found
         if "write-cost" in parts:
             sink = next(r.sink for r in runs if r.mode == "full" and r.parallelism ==
@@ -157,7 +162,8 @@ def results_text(described, args, data, measurements, details, commit: str,
                      f"agents over {hours:.2f} simulated hours ({data.spec.instances} instances "
                      f"of {data.spec.agents} agents, {data.spec.queues} queues, "
                      f"{data.spec.rate:g} contacts a minute each), seed {data.spec.seed}")
-    lines.append(f"- parts: {args.parts}; parallelism {args.parallelism}; state day of "
+    lines.append(f"- parts: {args.parts}; parallelism {args.parallelism} in Python "
+                 f"{args.python_mode} mode; state day of "
                  f"{args.state_agents} agents; latency table {args.latency_table} at "
                  f"{args.latency_rate:g} events/s for {args.latency_seconds:g} s after "
                  f"{args.latency_warmup:g} s; profile over {args.profile_records:,} records")

@@ -23,11 +23,11 @@ from pyflink.datastream.connectors import Sink
 from pyflink.datastream.state import ValueStateDescriptor
 from pyflink.java_gateway import get_gateway
 
-from jobs.config import Config, JobSettings, TimestreamSettings
+from jobs.config import PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings
 from jobs.events import ParseOptions
 from jobs.main import use_local_credentials
 from jobs.operators import STATE_TTL
-from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job
+from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job, use_python_mode
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
 
@@ -35,13 +35,14 @@ RESULT = "RESULT "
 SINK_FILE = "timestream.jsonl"
 
 
-def bench_config(out: Path, parallelism: int) -> Config:
+def bench_config(out: Path, parallelism: int, python_mode: str = "process") -> Config:
     """The replay configuration with everything written under `out`. The simulated day lies
     in the past, so magnetic-store writes are on: the records are the same, only Timestream's
     memory-store age check would refuse them."""
     return Config(
         timestream=TimestreamSettings(target=f"jsonl:{out / SINK_FILE}", magnetic_writes=True),
         job=JobSettings(parallelism=parallelism, checkpoint_dir=str(out / "checkpoints"),
+                        python_execution_mode=python_mode,
                         dead_letter=f"jsonl:{out / 'dead-letters.jsonl'}"),
     )
 
@@ -50,6 +51,7 @@ def build_passthrough(env: StreamExecutionEnvironment, config: Config,
                       raw: list[DataStream], keyed: bool = False) -> None:
     """Source and parse as the job has them, every parsed event (both feeds) discarded; with
     `keyed`, after a keyed operator that reads and writes one state value per event."""
+    use_python_mode(env, config)
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
     options = ParseOptions(keep_agent_names=config.job.keep_agent_names,
                            keep_usernames=config.job.keep_usernames)
@@ -94,10 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=tuple(BUILDS))
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--python-mode", choices=PYTHON_EXECUTION_MODES, default="process")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    config = bench_config(args.out.resolve(), args.parallelism)
+    config = bench_config(args.out.resolve(), args.parallelism, args.python_mode)
     use_local_credentials(config)
     build = BUILDS[args.mode]
     seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build)

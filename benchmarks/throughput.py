@@ -55,11 +55,13 @@ class Run:
         return self.out / SINK_FILE
 
 
-def run_job(mode: str, parallelism: int, files: list[Path], out: Path) -> float:
+def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
+            python_mode: str = "process") -> float:
     """Seconds the job took, from a subprocess; its progress lines are passed on."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
-               str(parallelism), "--out", str(out), *map(str, files)]
+               str(parallelism), "--out", str(out), "--python-mode", python_mode,
+               *map(str, files)]
     seconds = None
     with (out / "job.log").open("w") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
@@ -85,8 +87,8 @@ def one_record_file(data: Dataset, out: Path) -> Path:
     return path
 
 
-def measure(data: Dataset, parallelisms: list[int], out: Path,
-            fixed_cost: bool = True) -> tuple[list[Run], list[Measurement]]:
+def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool = True,
+            python_mode: str = "process") -> tuple[list[Run], list[Measurement]]:
     runs = []
     one = one_record_file(data, out) if fixed_cost else None
     for parallelism in parallelisms:
@@ -94,9 +96,10 @@ def measure(data: Dataset, parallelisms: list[int], out: Path,
             name = f"{mode}-p{parallelism}"
             print(f"throughput: {mode} job, parallelism {parallelism}, {data.records:,} records",
                   file=sys.stderr, flush=True)
-            seconds = run_job(mode, parallelism, data.files(parallelism), out / name)
+            seconds = run_job(mode, parallelism, data.files(parallelism), out / name,
+                              python_mode)
             load = load_average()
-            fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record")
+            fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record", python_mode)
                      if one else None)
             runs.append(Run(mode, parallelism, data.records, seconds, fixed, out / name, load))
     return runs, measurements(runs)

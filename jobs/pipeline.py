@@ -146,6 +146,13 @@ def python_value(value):
     return value
 
 
+def use_python_mode(env: StreamExecutionEnvironment, config: Config) -> None:
+    """`Job.python.execution.mode` for the Python functions added to `env` after this."""
+    python = Configuration()
+    python.set_string("python.execution-mode", config.job.python_execution_mode)
+    env.configure(python)
+
+
 def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
     """Add the whole job to `env`, reading the given raw-record streams.
 
@@ -153,9 +160,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     forward connection and each shard's order (which is each agent's order) is kept.
     """
     catalogue = load_catalogue(Path(config.job.sql_dir), config.job.sql_parameters())
-    python = Configuration()
-    python.set_string("python.execution-mode", config.job.python_execution_mode)
-    env.configure(python)
+    use_python_mode(env, config)
     t_env = StreamTableEnvironment.create(env)
     # Day windows (queue_today) start at midnight of the reporting time zone; times reach the
     # sink as instants, so the zone changes nothing else.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import sysconfig
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -60,6 +61,11 @@ def local_environment(
     flink_config.set_string("pipeline.jars", jar.resolve().as_uri())
     flink_config.set_string("python.executable", sys.executable)
     flink_config.set_string("python.client.executable", sys.executable)
+    # In thread mode the interpreter inside the JVM starts from the base installation, not
+    # this virtualenv: it is told where the packages and the project are.
+    flink_config.set_string("python.pythonpath", os.pathsep.join(
+        dict.fromkeys([str(PROJECT_ROOT), sysconfig.get_path("purelib"),
+                       sysconfig.get_path("platlib")])))
     # A local run that keeps failing should stop and say why, not restart forever.
     flink_config.set_string("restart-strategy.type", "fixed-delay")
     flink_config.set_string("restart-strategy.fixed-delay.attempts", "3")

@@ -79,7 +79,8 @@ def test_windows_close_and_gauges_tick_without_events(local_stack, job_config, t
         # Gauges go on: a row well after the last event still shows the waiting contact.
         sample, _ = wait_for_record(
             config, job, log, "queue_realtime",
-            lambda r: r.time_ms >= queued_at + 30_000 and r.dimensions["channel"] == "VOICE")
+            lambda r: r.time_ms >= queued_at + 30_000 and r.dimensions["channel"] == "VOICE"
+            and r.dimensions["queue_id"] == SALES.queue_id)
         assert sample.measures["contacts_in_queue"] == "1"
         assert float(sample.measures["oldest_contact_age"]) >= 30
     finally:

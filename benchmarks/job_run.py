@@ -20,13 +20,12 @@ from pathlib import Path
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecutionEnvironment
 from pyflink.datastream.connectors import Sink
-from pyflink.datastream.state import ValueStateDescriptor
 from pyflink.java_gateway import get_gateway
 
 from jobs.config import PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings
 from jobs.events import ParseOptions
 from jobs.main import use_local_credentials
-from jobs.operators import STATE_TTL
+from jobs.operators import ttl_state
 from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job, use_python_mode
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
@@ -78,9 +77,7 @@ class CountPerKey(KeyedProcessFunction):
     """One state value read and written per event, stored as the job's operators store theirs."""
 
     def open(self, runtime_context):
-        descriptor = ValueStateDescriptor("count", Types.PICKLED_BYTE_ARRAY())
-        descriptor.enable_time_to_live(STATE_TTL)
-        self._count = runtime_context.get_state(descriptor)
+        self._count = runtime_context.get_state(ttl_state("count"))
 
     def process_element(self, value, ctx):
         count = (self._count.value() or 0) + 1

@@ -22,7 +22,7 @@ mappings the caller provides, so the operator can keep them in keyed map state.
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 AGENT_QUEUE_PREFIX = "agent/"
 PROFILE_KEY_PREFIX = "profile/"  # queue keys are "queue_id|channel"
@@ -132,9 +132,9 @@ def _shown(gauge: QueueGauge | RoutingProfileGauge) -> tuple[str, tuple]:
     if isinstance(gauge, QueueGauge):
         oldest_since = gauge.at - gauge.oldest_contact_age_ms if gauge.contacts_in_queue else None
         return (_queue_key(gauge.queue_id, gauge.channel),
-                (gauge.contacts_in_queue, oldest_since, astuple(gauge.agents)))
+                (gauge.contacts_in_queue, oldest_since, gauge.agents))
     return (PROFILE_KEY_PREFIX + gauge.routing_profile_id,
-            (gauge.routing_profile_name, astuple(gauge.agents)))
+            (gauge.routing_profile_name, gauge.agents))
 
 
 def first_sample_at(at: int, period_ms: int) -> int:

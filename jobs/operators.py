@@ -55,7 +55,8 @@ STATE_TTL = (
 )
 
 
-def _state(name: str) -> ValueStateDescriptor:
+def ttl_state(name: str) -> ValueStateDescriptor:
+    """A pickled value state with `STATE_TTL`, as every keyed operator of the job keeps."""
     descriptor = ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY())
     descriptor.enable_time_to_live(STATE_TTL)
     return descriptor
@@ -99,7 +100,7 @@ class AgentActivityFunction(KeyedProcessFunction):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
-        self._held = runtime_context.get_state(_state("agent"))
+        self._held = runtime_context.get_state(ttl_state("agent"))
         group = runtime_context.get_metrics_group().add_group("agents")
         self._stale = group.counter("agentsGoneStale")
 
@@ -225,7 +226,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
-        self._held = runtime_context.get_state(_state("contact"))
+        self._held = runtime_context.get_state(ttl_state("contact"))
         group = runtime_context.get_metrics_group().add_group("contacts")
         self._late = group.counter("lateEvents")
         self._duplicates = group.counter("duplicateEvents")

@@ -22,6 +22,8 @@ from jobs.config import PROJECT_ROOT, PYTHON_EXECUTION_MODES
 PARTS = ("parse", "throughput", "write-cost", "state", "live", "profile")
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.md"
 RUNS_DIR = PROJECT_ROOT / ".local" / "bench" / "runs"
+FRESH_SETTINGS = "allowed.lateness.ms=1000,gauge.period.ms=1000"
+"""Settings that trade tolerance of disorder and write cost for freshness."""
 
 
 def _env(name: str, default: str) -> str:
@@ -59,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="measured seconds of putting, after the warm-up (BENCH_LATENCY_SECONDS)")
     p.add_argument("--latency-warmup", type=float, default=float(_env("LATENCY_WARMUP", "60")),
                    help="seconds of putting before measuring (BENCH_LATENCY_WARMUP, 60)")
+    p.add_argument("--latency-settings",
+                   default=_env("LATENCY_SETTINGS", FRESH_SETTINGS),
+                   help="Job properties of a second start-up and latency run after the one "
+                   "with the defaults, key=value,...; empty for none (BENCH_LATENCY_SETTINGS, "
+                   f"{FRESH_SETTINGS})")
     p.add_argument("--profile-records", type=int,
                    default=int(_env("PROFILE_RECORDS", "20000")),
                    help="records of the profiled run (BENCH_PROFILE_RECORDS, 20000)")
@@ -86,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or ("write-cost" in parts and "throughput" not in parts):
         _parser().error(f"--parts: some of {','.join(PARTS)}; write-cost needs throughput")
     parallelisms = [int(p) for p in args.parallelism.split(",")]
+    try:
+        latency_settings = live.parse_settings(args.latency_settings)
+    except ValueError as err:
+        _parser().error(str(err))
     run_dir = RUNS_DIR / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     described = machine.describe()
     measurements: list[Measurement] = []
@@ -100,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts:
         _say(f"bench: {part} ({time.monotonic() - started:.0f} s so far)")
         try:
-            _measure(part, args, parts, parallelisms, data, run_dir, measurements, details)
+            _measure(part, args, parts, parallelisms, data, run_dir, measurements, details,
+                     latency_settings)
         except Exception as err:  # one part failing must not lose the others' numbers
             _say(f"bench: {part} failed: {err!r}")
             measurements.append(Measurement(part, "this part", None, "",
@@ -113,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _measure(part, args, parts, parallelisms, data, run_dir, measurements, details) -> None:
+def _measure(part, args, parts, parallelisms, data, run_dir, measurements, details,
+             latency_settings) -> None:
     """Run one part, adding its rows to `measurements` and its tables to `details`."""
     if part == "parse":
         rows = parse_throughput.run()
@@ -136,9 +149,13 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
         measurements += found
         details.append(("State over the simulated day", table))
     elif part == "live":
-        measurements += live.measure(run_dir / "live", args.latency_table,
-                                     args.latency_span_ms, args.latency_rate,
-                                     args.latency_seconds, args.latency_warmup)
+        runs = [{}, latency_settings] if latency_settings else [{}]
+        for n, settings in enumerate(runs):
+            if n:
+                _say(f"bench: live again with {live.settings_label(settings)}")
+            measurements += live.measure(run_dir / f"live{n or ''}", args.latency_table,
+                                         args.latency_span_ms, args.latency_rate,
+                                         args.latency_seconds, args.latency_warmup, settings)
     elif part == "profile":
         found, table = profile.measure(data.files(1)[0], args.profile_records,
                                        run_dir / "profile")
@@ -166,7 +183,8 @@ def results_text(described, args, data, measurements, details, commit: str,
                  f"{args.python_mode} mode; state day of "
                  f"{args.state_agents} agents; latency table {args.latency_table} at "
                  f"{args.latency_rate:g} events/s for {args.latency_seconds:g} s after "
-                 f"{args.latency_warmup:g} s; profile over {args.profile_records:,} records")
+                 f"{args.latency_warmup:g} s, with the defaults and with "
+                 f"{args.latency_settings or 'nothing else'}; profile over {args.profile_records:,} records")
     lines += ["", "## Results", "", markdown_table(measurements).rstrip()]
     for title, text in details:
         lines += ["", f"## {title}", "", text.rstrip()]

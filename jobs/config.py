@@ -76,13 +76,15 @@ class JobSettings:
     contact_acw_timeout_ms: int = 2 * 3_600_000
     agent_stale_after_ms: int = 360_000
     python_execution_mode: str = "process"
+    python_bundle_time_ms: int = 100
 
     def sql_parameters(self) -> dict[str, object]:
         """What a metric file may name as `${...}`."""
         return {"interval_minutes": self.interval_minutes}
 
     def __post_init__(self) -> None:
-        for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms"):
+        for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms",
+                     "python_bundle_time_ms"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_property_key(name)} must be positive")
         if self.python_execution_mode not in PYTHON_EXECUTION_MODES:

@@ -146,10 +146,14 @@ def python_value(value):
     return value
 
 
-def use_python_mode(env: StreamExecutionEnvironment, config: Config) -> None:
-    """`Job.python.execution.mode` for the Python functions added to `env` after this."""
+def use_python_settings(env: StreamExecutionEnvironment, config: Config) -> None:
+    """`Job.python.execution.mode` and `Job.python.bundle.time.ms` for the Python functions
+    added to `env` after this. A Python operator holds its output and the watermark until its
+    bundle ends; Flink's default of a second per bundle, paid at each Python step of the job, was
+    most of the time from an event to its row."""
     python = Configuration()
     python.set_string("python.execution-mode", config.job.python_execution_mode)
+    python.set_string("python.fn-execution.bundle.time", str(config.job.python_bundle_time_ms))
     env.configure(python)
 
 
@@ -160,7 +164,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     forward connection and each shard's order (which is each agent's order) is kept.
     """
     catalogue = load_catalogue(Path(config.job.sql_dir), config.job.sql_parameters())
-    use_python_mode(env, config)
+    use_python_settings(env, config)
     t_env = StreamTableEnvironment.create(env)
     # Day windows (queue_today) start at midnight of the reporting time zone; times reach the
     # sink as instants, so the zone changes nothing else.

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.data import shard_of
 from benchmarks.keyed import KeyedRunner
-from benchmarks.live import Landed, Put, match_latencies
+from benchmarks.live import Landed, Put, local_config, match_latencies, parse_settings
 from benchmarks.profile import is_project, is_wait, summarise
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
 
@@ -161,3 +161,27 @@ def test_a_part_that_fails_is_a_row_of_the_results_and_the_others_are_kept(tmp_p
     text = out.read_text()
     assert "| parse | parse agent events (orjson) | 1,000 events/s |" in text
     assert "failed: RuntimeError: kinesis-mock stopped" in text
+
+
+def test_latency_settings_are_job_properties_applied_over_the_defaults(tmp_path):
+    settings = parse_settings(" allowed.lateness.ms=1000, gauge.period.ms = 2000 ,")
+    assert settings == {"allowed.lateness.ms": "1000", "gauge.period.ms": "2000"}
+    config = local_config(tmp_path, settings)
+    assert (config.job.allowed_lateness_ms, config.job.gauge_period_ms) == (1000, 2000)
+    assert config.job.checkpoint_dir == str(tmp_path / "checkpoints")
+    assert parse_settings("") == {}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("allowed.lateness.ms", r"'allowed.lateness.ms' is not key=value"),
+    ("=5", r"'=5' is not key=value"),
+])
+def test_latency_settings_that_are_not_key_value_say_so(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_settings(text)
+
+
+def test_an_unknown_latency_setting_is_refused_with_the_known_ones(tmp_path):
+    with pytest.raises(ValueError, match=r"--latency-settings: group Job: unknown property "
+                                         r"'lateness'; known: .*allowed.lateness.ms"):
+        local_config(tmp_path, {"lateness": "1"})

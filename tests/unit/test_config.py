@@ -74,6 +74,7 @@ def test_the_services_own_run_options_group_is_not_the_jobs():
     ("gauge.period.ms", "0", "gauge.period.ms must be positive"),
     ("interval.minutes", "0", "interval.minutes must be positive"),
     ("gauge.refresh.ms", "0", "gauge.refresh.ms must be positive"),
+    ("python.bundle.time.ms", "0", "python.bundle.time.ms must be positive"),
     ("python.execution.mode", "fast", "python.execution.mode: 'fast'; use process or thread"),
 ])
 def test_bad_job_settings_name_the_file_group_and_fix(key, value, message):

@@ -233,8 +233,9 @@ def measure(out: Path, latency_table: str, span_ms: int, rate: float, seconds: f
         if latency_table not in tables:
             print(f"latency: skipped: {latency_table} table not in the catalogue",
                   file=sys.stderr, flush=True)
-            return result + [Measurement(PART_LATENCY, f"p50 / p99 to {latency_table}", None,
-                                         "s", note=f"{latency_table} table not in the catalogue")]
+            return result + [Measurement(PART_LATENCY, f"p50 / p99 to {latency_table}{label}",
+                                         None, "s",
+                                         note=f"{latency_table} table not in the catalogue")]
         return result + _latency(config, job, watch, latency_table, span_ms, rate, seconds,
                                  warmup_s, label)
     finally:

@@ -44,7 +44,7 @@ class TimestreamSettings:
     database: str = "connect_metrics"
     target: str = "timestream"
     batch_size: int = 100
-    flush_interval_ms: int = 1_000
+    flush_interval_ms: int = 250
     max_retry_seconds: int = 300
     memory_retention_hours: int = 6
     magnetic_writes: bool = False

@@ -172,6 +172,7 @@ def results_text(described, args, data, measurements, details, commit: str,
              "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {item} | {value} |" for item, value in described]
     lines += ["", "## Parameters", ""]
+    fresh = f" and with {args.latency_settings}" if args.latency_settings else ""
     if data is not None:
         hours = data.simulated_ms / 3_600_000
         lines.append(f"- replayed files: {data.records:,} records ({data.agent_records:,} agent "
@@ -183,8 +184,8 @@ def results_text(described, args, data, measurements, details, commit: str,
                  f"{args.python_mode} mode; state day of "
                  f"{args.state_agents} agents; latency table {args.latency_table} at "
                  f"{args.latency_rate:g} events/s for {args.latency_seconds:g} s after "
-                 f"{args.latency_warmup:g} s, with the defaults and with "
-                 f"{args.latency_settings or 'nothing else'}; profile over {args.profile_records:,} records")
+                 f"{args.latency_warmup:g} s, with the defaults{fresh}; profile over "
+                 f"{args.profile_records:,} records")
     lines += ["", "## Results", "", markdown_table(measurements).rstrip()]
     for title, text in details:
         lines += ["", f"## {title}", "", text.rstrip()]

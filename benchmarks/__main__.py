@@ -16,6 +16,7 @@ from pathlib import Path
 
 from benchmarks import data as bench_data
 from benchmarks import live, machine, parse_throughput, profile, state, throughput, write_cost
+from benchmarks.job_run import PYTHON_WORKERS
 from benchmarks.report import Measurement, markdown_table
 from jobs.config import PROJECT_ROOT, PYTHON_EXECUTION_MODES
 
@@ -44,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
                    choices=PYTHON_EXECUTION_MODES,
                    help="Job.python.execution.mode of the throughput runs (BENCH_PYTHON_MODE, "
                    "process)")
+    p.add_argument("--python-workers", default=_env("PYTHON_WORKERS", "per-slot"),
+                   choices=tuple(PYTHON_WORKERS),
+                   help="the throughput and profile runs' Python workers: a process per task "
+                   "slot as on a cluster, or PyFlink's local loopback, threads of one process "
+                   "(BENCH_PYTHON_WORKERS, per-slot)")
     p.add_argument("--no-fixed-cost", action="store_true",
                    help="skip the one-record runs that measure start-up and shut-down")
     p.add_argument("--state-agents", type=int, default=int(_env("STATE_AGENTS", "100")),
@@ -136,7 +142,8 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
     elif part == "throughput":
         runs, found = throughput.measure(data, parallelisms, run_dir / "throughput",
                                          fixed_cost=not args.no_fixed_cost,
-                                         python_mode=args.python_mode)
+                                         python_mode=args.python_mode,
+                                         python_workers=args.python_workers)
         measurements += found
         if "write-cost" in parts:
             sink = next(r.sink for r in runs if r.mode == "full" and r.parallelism ==
@@ -158,7 +165,7 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
                                          args.latency_seconds, args.latency_warmup, settings)
     elif part == "profile":
         found, table = profile.measure(data.files(1)[0], args.profile_records,
-                                       run_dir / "profile")
+                                       run_dir / "profile", args.python_workers)
         measurements += found
         details.append(("Profile of the full job", table))
 
@@ -181,7 +188,7 @@ def results_text(described, args, data, measurements, details, commit: str,
                      f"of {data.spec.agents} agents, {data.spec.queues} queues, "
                      f"{data.spec.rate:g} contacts a minute each), seed {data.spec.seed}")
     lines.append(f"- parts: {args.parts}; parallelism {args.parallelism} in Python "
-                 f"{args.python_mode} mode; state day of "
+                 f"{args.python_mode} mode, Python workers {args.python_workers}; state day of "
                  f"{args.state_agents} agents; latency table {args.latency_table} at "
                  f"{args.latency_rate:g} events/s for {args.latency_seconds:g} s after "
                  f"{args.latency_warmup:g} s, with the defaults{fresh}; profile over "

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from jobs.replay import replay
 
 RESULT = "RESULT "
 SINK_FILE = "timestream.jsonl"
+# Where a local run's Python workers live, named for PyFlink's own (environment) setting:
+# `per-slot` is one worker process per task slot, as a cluster and Managed Service for Apache
+# Flink run them; `loopback`, PyFlink's local default, runs every slot's Python as threads of the
+# submitting process, under one interpreter lock, so a second slot adds no Python core.
+PYTHON_WORKERS = {"per-slot": "process", "loopback": "loopback"}
 
 
 def bench_config(out: Path, parallelism: int, python_mode: str = "process") -> Config:
@@ -88,14 +94,21 @@ class CountPerKey(KeyedProcessFunction):
 BUILDS = {"full": build_job, "keyed": build_keyed, "passthrough": build_passthrough}
 
 
+def use_python_workers(workers: str) -> None:
+    """`PYTHON_WORKERS[workers]` for every environment this process creates after this."""
+    os.environ["_python_worker_execution_mode"] = PYTHON_WORKERS[workers]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.job_run")
     parser.add_argument("mode", choices=tuple(BUILDS))
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--python-mode", choices=PYTHON_EXECUTION_MODES, default="process")
+    parser.add_argument("--python-workers", choices=tuple(PYTHON_WORKERS), default="per-slot")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
+    use_python_workers(args.python_workers)
     args.out.mkdir(parents=True, exist_ok=True)
     config = bench_config(args.out.resolve(), args.parallelism, args.python_mode)
     use_local_credentials(config)

@@ -1,7 +1,7 @@
 """Where the full job's Python time goes: py-spy samples a bounded run at parallelism 1.
 
-In a local MiniCluster PyFlink runs the Python workers as threads of the process that submitted
-the job (loopback mode), so sampling that process (`--subprocesses` for anything it starts)
+py-spy samples the process that submits the job and, with `--subprocesses`, the JVM's Python
+worker process (or, with loopback workers, the worker threads of the submitting process), so it
 sees every Python operator. Only samples of worker threads running a bundle count; a sample
 whose innermost frame is a wait (for a state read from Java, for the next element) counts
 under that wait, so the table shows how much of the worker's time is waiting, too.
@@ -71,8 +71,8 @@ def profile_file(data_file: Path, records: int, out: Path) -> Path:
     return path
 
 
-def measure(data_file: Path, records: int, out: Path, top: int = 15,
-            ) -> tuple[list[Measurement], str]:
+def measure(data_file: Path, records: int, out: Path, python_workers: str = "per-slot",
+            top: int = 15) -> tuple[list[Measurement], str]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).is_file():
         return [Measurement(PART, "hot path", None, "", note="py-spy is not installed")], ""
@@ -85,7 +85,8 @@ def measure(data_file: Path, records: int, out: Path, top: int = 15,
         done = subprocess.run(
             [py_spy, "record", "--nonblocking", "--subprocesses", "--rate", str(RATE_HZ),
              "--format", "raw", "--output", str(raw), "--", sys.executable, "-m",
-             "benchmarks.job_run", "full", "--out", str(out / "run"), str(source)],
+             "benchmarks.job_run", "full", "--python-workers", python_workers, "--out",
+             str(out / "run"), str(source)],
             cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode != 0 or not raw.is_file():
         return [Measurement(PART, "hot path", None, "",

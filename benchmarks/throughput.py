@@ -56,12 +56,12 @@ class Run:
 
 
 def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
-            python_mode: str = "process") -> float:
+            python_mode: str = "process", python_workers: str = "per-slot") -> float:
     """Seconds the job took, from a subprocess; its progress lines are passed on."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
                str(parallelism), "--out", str(out), "--python-mode", python_mode,
-               *map(str, files)]
+               "--python-workers", python_workers, *map(str, files)]
     seconds = None
     with (out / "job.log").open("w") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
@@ -88,7 +88,8 @@ def one_record_file(data: Dataset, out: Path) -> Path:
 
 
 def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool = True,
-            python_mode: str = "process") -> tuple[list[Run], list[Measurement]]:
+            python_mode: str = "process", python_workers: str = "per-slot",
+            ) -> tuple[list[Run], list[Measurement]]:
     runs = []
     one = one_record_file(data, out) if fixed_cost else None
     for parallelism in parallelisms:
@@ -97,9 +98,10 @@ def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool 
             print(f"throughput: {mode} job, parallelism {parallelism}, {data.records:,} records",
                   file=sys.stderr, flush=True)
             seconds = run_job(mode, parallelism, data.files(parallelism), out / name,
-                              python_mode)
+                              python_mode, python_workers)
             load = load_average()
-            fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record", python_mode)
+            fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record", python_mode,
+                             python_workers)
                      if one else None)
             runs.append(Run(mode, parallelism, data.records, seconds, fixed, out / name, load))
     return runs, measurements(runs)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks import data as bench_data
 from benchmarks import live, machine, parse_throughput, profile, state, throughput, write_cost
-from benchmarks.job_run import PYTHON_WORKERS
+from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, PYTHON_WORKERS
 from benchmarks.report import Measurement, markdown_table
 from jobs.config import PROJECT_ROOT, PYTHON_EXECUTION_MODES
 
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                    choices=PYTHON_EXECUTION_MODES,
                    help="Job.python.execution.mode of the throughput runs (BENCH_PYTHON_MODE, "
                    "process)")
-    p.add_argument("--python-workers", default=_env("PYTHON_WORKERS", "per-slot"),
+    p.add_argument("--python-workers", default=_env("PYTHON_WORKERS", DEFAULT_PYTHON_WORKERS),
                    choices=tuple(PYTHON_WORKERS),
                    help="the throughput and profile runs' Python workers: a process per task "
                    "slot as on a cluster, or PyFlink's local loopback, threads of one process "

@@ -38,6 +38,7 @@ SINK_FILE = "timestream.jsonl"
 # Flink run them; `loopback`, PyFlink's local default, runs every slot's Python as threads of the
 # submitting process, under one interpreter lock, so a second slot adds no Python core.
 PYTHON_WORKERS = {"per-slot": "process", "loopback": "loopback"}
+DEFAULT_PYTHON_WORKERS = "per-slot"
 
 
 def bench_config(out: Path, parallelism: int, python_mode: str = "process") -> Config:
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--python-mode", choices=PYTHON_EXECUTION_MODES, default="process")
-    parser.add_argument("--python-workers", choices=tuple(PYTHON_WORKERS), default="per-slot")
+    parser.add_argument("--python-workers", choices=tuple(PYTHON_WORKERS),
+                        default=DEFAULT_PYTHON_WORKERS)
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
     use_python_workers(args.python_workers)

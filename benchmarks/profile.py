@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from benchmarks.job_run import DEFAULT_PYTHON_WORKERS
 from benchmarks.report import Measurement
 from jobs.config import PROJECT_ROOT
 
@@ -71,7 +72,7 @@ def profile_file(data_file: Path, records: int, out: Path) -> Path:
     return path
 
 
-def measure(data_file: Path, records: int, out: Path, python_workers: str = "per-slot",
+def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFAULT_PYTHON_WORKERS,
             top: int = 15) -> tuple[list[Measurement], str]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).is_file():

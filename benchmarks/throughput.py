@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.data import Dataset
-from benchmarks.job_run import RESULT, SINK_FILE
+from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, RESULT, SINK_FILE
 from benchmarks.machine import load_average
 from benchmarks.report import Measurement, Target
 from jobs.config import PROJECT_ROOT
@@ -56,7 +56,7 @@ class Run:
 
 
 def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
-            python_mode: str = "process", python_workers: str = "per-slot") -> float:
+            python_mode: str = "process", python_workers: str = DEFAULT_PYTHON_WORKERS) -> float:
     """Seconds the job took, from a subprocess; its progress lines are passed on."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
@@ -88,7 +88,7 @@ def one_record_file(data: Dataset, out: Path) -> Path:
 
 
 def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool = True,
-            python_mode: str = "process", python_workers: str = "per-slot",
+            python_mode: str = "process", python_workers: str = DEFAULT_PYTHON_WORKERS,
             ) -> tuple[list[Run], list[Measurement]]:
     runs = []
     one = one_record_file(data, out) if fixed_cost else None

@@ -6,10 +6,11 @@ Python libraries the MSF runtime lacks in `lib/python/`; both folders are listed
 the Python workers import from them, and this script puts them on `sys.path` for itself too.
 
 On MSF the configuration is the application's property groups
-(`/etc/flink/application_properties.json`) and the Flink settings (checkpointing, parallelism,
-restart strategy, the connector jar) belong to the service: this script sets none of them.
-Elsewhere it runs the same job in a local MiniCluster, configured by the file named in
-`CONNECT_METRICS_PROPERTIES` or by the defaults that target the local emulators.
+(`/etc/flink/application_properties.json`). On any cluster (MSF, `flink run`, docker-compose's
+application mode) the Flink settings (state backend, checkpointing, parallelism, restart strategy)
+belong to the cluster: the job sets only keys MSF lets code set (`jobs.msf`). Run by `python`
+itself, it runs the same job in a local MiniCluster. Off MSF, the file named in
+`CONNECT_METRICS_PROPERTIES` configures it, or the defaults that target the local emulators.
 """
 
 from __future__ import annotations
@@ -36,16 +37,20 @@ from pyflink.datastream import StreamExecutionEnvironment  # noqa: E402
 
 import jobs  # noqa: E402
 from jobs.config import MSF_PROPERTIES_PATH, Config  # noqa: E402
-from jobs.main import is_loopback, local_environment, run, use_local_credentials  # noqa: E402
+from pyflink.table import StreamTableEnvironment  # noqa: E402
+
+from jobs.main import (  # noqa: E402
+    JOB_NAME, build, is_loopback, launched_by_flink, local_environment, use_local_credentials,
+)
 
 
 def on_msf() -> bool:
     return MSF_PROPERTIES_PATH.exists()
 
 
-def load_msf_config(path: Path = MSF_PROPERTIES_PATH) -> Config:
+def load_msf_config(path: Path | None = None) -> Config:
     """The job's property groups from MSF's file (the service's own groups are skipped)."""
-    return msf_config(Config.load(path))
+    return msf_config(Config.load(path or MSF_PROPERTIES_PATH))
 
 
 def msf_config(config: Config) -> Config:
@@ -63,28 +68,45 @@ def msf_config(config: Config) -> Config:
     return dataclasses.replace(config, kinesis=kinesis, timestream=timestream)
 
 
+def job_config() -> Config:
+    """MSF's property groups on MSF; elsewhere the file named by `CONNECT_METRICS_PROPERTIES`,
+    or the defaults."""
+    if on_msf():
+        return load_msf_config()
+    path = os.environ.get(PROPERTIES_ENV)
+    config = Config.load(Path(path) if path else None)
+    use_local_credentials(config)
+    return config
+
+
+def environment(config: Config) -> StreamExecutionEnvironment:
+    """On a cluster (MSF, `flink run`, docker-compose's application mode) the cluster's
+    environment, untouched: its settings are the cluster's, and MSF refuses most keys from code.
+    Run by `python` itself, a local MiniCluster."""
+    if launched_by_flink():
+        return StreamExecutionEnvironment.get_execution_environment()
+    if PACKAGED_JAR.is_file():
+        return local_environment(config, jar=PACKAGED_JAR)
+    return local_environment(config)
+
+
+def prepare() -> tuple[Config, StreamExecutionEnvironment, StreamTableEnvironment]:
+    """The configuration, the environment and the job built on it, ready to execute."""
+    config = job_config()
+    # Which copy of the job runs (the zip's `app/` or a checkout); said before PyFlink's worker
+    # service, imported with the environment, turns the root logger down to WARNING.
+    LOG.info("job code from %s, metrics from %s", Path(jobs.__file__).parent, config.job.sql_dir)
+    env = environment(config)
+    return config, env, build(config, env)
+
+
 def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    msf = on_msf()
-    if msf:
-        config = load_msf_config()
-    else:
-        path = os.environ.get(PROPERTIES_ENV)
-        config = Config.load(Path(path) if path else None)
-        use_local_credentials(config)
-    # Which copy of the job runs (the zip's `app/` or a checkout); said before PyFlink's worker
-    # service, imported with the environment, turns the root logger down to WARNING.
-    LOG.info("job code from %s, metrics from %s", Path(jobs.__file__).parent, config.job.sql_dir)
-    if msf:
-        env = StreamExecutionEnvironment.get_execution_environment()
-    else:
-        env = (
-            local_environment(config, jar=PACKAGED_JAR)
-            if PACKAGED_JAR.is_file() else local_environment(config)
-        )
-    run(config, env)
+    _, env, _ = prepare()
+    LOG.info("starting %s", JOB_NAME)
+    env.execute(JOB_NAME)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from jobs.config import PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamS
 from jobs.events import ParseOptions
 from jobs.main import use_local_credentials
 from jobs.operators import ttl_state
-from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job, use_python_settings
+from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job, use_python_mode
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
 
@@ -57,7 +57,7 @@ def build_passthrough(env: StreamExecutionEnvironment, config: Config,
                       raw: list[DataStream], keyed: bool = False) -> None:
     """Source and parse as the job has them, every parsed event (both feeds) discarded; with
     `keyed`, after a keyed operator that reads and writes one state value per event."""
-    use_python_settings(env, config)
+    use_python_mode(env, config)
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
     options = ParseOptions(keep_agent_names=config.job.keep_agent_names,
                            keep_usernames=config.job.keep_usernames)

@@ -35,5 +35,7 @@ def file_sources(env: StreamExecutionEnvironment, paths: list[Path]) -> list[Dat
     source = FileSource.for_record_stream_format(
         StreamFormat.text_line_format(), *(Path(p).resolve().as_uri() for p in paths)
     ).build()
-    lines = env.from_source(source, WatermarkStrategy.no_watermarks(), "replay files")
+    lines = env.from_source(
+        source, WatermarkStrategy.no_watermarks(), "replay files"
+    ).uid("replay-files-source")
     return [lines.map(LineToRawRecord(), output_type=RAW_RECORD_TYPE).name("raw records")]

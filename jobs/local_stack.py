@@ -144,15 +144,13 @@ class StackStatus:
 
 
 @dataclass(frozen=True)
-class _Emulator:
+class LocalProcess:
+    """A server this machine runs for the local stack, tracked by a pid file in `state_dir`."""
     name: str
     ports: tuple[tuple[int, str], ...]
-    endpoint: str
     command: tuple[str, ...]
     cwd: Path
     env: dict[str, str]
-    service: str
-    probe: Callable[[Any], object]
     state_dir: Path
 
     @property
@@ -169,6 +167,13 @@ class _Emulator:
 
 
 @dataclass(frozen=True)
+class _Emulator(LocalProcess):
+    endpoint: str
+    service: str
+    probe: Callable[[Any], object]
+
+
+@dataclass(frozen=True)
 class _PidRecord:
     pid: int
     identity: str
@@ -180,14 +185,14 @@ def up(settings: StackSettings) -> StackStatus:
     _require_installed(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     emulators = _emulators(settings)
-    to_start = [e for e in emulators if not _already_running(e)]
+    to_start = [e for e in emulators if not already_running(e)]
     for emulator in to_start:
         for port, setting in emulator.ports:
             require_port_free(settings.host, port, emulator.name, setting)
     started: list[_Emulator] = []
     try:
         for emulator in to_start:
-            _start(emulator)
+            start_process(emulator)
             started.append(emulator)
         _wait_until_answering(emulators, settings.region)
         create_streams(settings.kinesis_endpoint, settings.region, settings.streams,
@@ -196,16 +201,16 @@ def up(settings: StackSettings) -> StackStatus:
                                  settings.database, settings.tables)
     except BaseException:
         for emulator in started:
-            _stop(emulator)
+            stop_process(emulator)
         raise
     return _status(emulators)
 
 
 def down(settings: StackSettings) -> None:
     """Stop exactly the processes our pid files name, then make sure their ports are free."""
-    stopped = [e for e in _emulators(settings) if _stop(e)]
+    stopped = [e for e in _emulators(settings) if stop_process(e)]
     for emulator in stopped:
-        _wait_ports_released(settings.host, emulator)
+        wait_ports_released(settings.host, emulator)
 
 
 def status(settings: StackSettings) -> str:
@@ -292,10 +297,11 @@ def _client(service: str, endpoint: str, region: str) -> Any:
 
 
 def _process_identity(pid: int) -> str | None:
-    """Start time and command line of a live process, None when it is gone or a zombie.
+    """When a live process started, None when it is gone or a zombie.
 
-    A pid alone may have been reused by another program since the pid file was written;
-    pid plus start time cannot be.
+    A pid alone may have been reused by another program since the pid file was written; pid
+    plus start time cannot be. The command line is left out: a start script may exec the
+    server it starts (Flink's do), which keeps the pid and its start time.
     """
     if Path("/proc").is_dir():
         return _proc_identity(pid)
@@ -305,20 +311,16 @@ def _process_identity(pid: int) -> str | None:
 def _proc_identity(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return None
     fields = stat.rsplit(")", 1)[1].split()
     state, start_ticks = fields[0], fields[19]
-    if state == "Z" or not cmdline:
-        return None
-    command = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
-    return f"{start_ticks} {command}"
+    return None if state == "Z" else start_ticks
 
 
 def _ps_identity(pid: int) -> str | None:
     done = subprocess.run(
-        ["ps", "-o", "lstart=", "-o", "command=", "-p", str(pid)],
+        ["ps", "-o", "lstart=", "-p", str(pid)],
         capture_output=True,
         text=True,
         check=False,
@@ -327,7 +329,7 @@ def _ps_identity(pid: int) -> str | None:
     return identity if done.returncode == 0 and identity else None
 
 
-def _read_record(pid_file: Path) -> _PidRecord | None:
+def read_record(pid_file: Path) -> _PidRecord | None:
     try:
         data = json.loads(pid_file.read_text(encoding="utf-8"))
         return _PidRecord(int(data["pid"]), str(data["identity"]), list(data["ports"]))
@@ -335,7 +337,7 @@ def _read_record(pid_file: Path) -> _PidRecord | None:
         return None
 
 
-def _is_alive(record: _PidRecord) -> bool:
+def is_alive(record: _PidRecord) -> bool:
     """Our own children are asked directly, which also reaps them once they exit."""
     child = _children.get(record.pid)
     if child is not None:
@@ -343,12 +345,12 @@ def _is_alive(record: _PidRecord) -> bool:
     return _process_identity(record.pid) == record.identity
 
 
-def _already_running(emulator: _Emulator) -> bool:
+def already_running(emulator: LocalProcess) -> bool:
     """True when our pid file names a live process on the wanted ports, so `up` can reuse it."""
     if not emulator.pid_file.exists():
         return False
-    record = _read_record(emulator.pid_file)
-    if record is None or not _is_alive(record):
+    record = read_record(emulator.pid_file)
+    if record is None or not is_alive(record):
         log.warning("removing stale pid file %s", emulator.pid_file)
         emulator.pid_file.unlink(missing_ok=True)
         return False
@@ -362,7 +364,7 @@ def _already_running(emulator: _Emulator) -> bool:
     return True
 
 
-def _start(emulator: _Emulator) -> None:
+def start_process(emulator: LocalProcess) -> None:
     with emulator.log_path.open("wb") as log_file:
         child = subprocess.Popen(
             emulator.command,
@@ -374,20 +376,9 @@ def _start(emulator: _Emulator) -> None:
             start_new_session=True,
         )
     _children[child.pid] = child
-    record = _PidRecord(child.pid, _settled_identity(child), emulator.port_numbers)
+    record = _PidRecord(child.pid, _process_identity(child.pid) or "", emulator.port_numbers)
     emulator.pid_file.write_text(json.dumps(record.__dict__) + "\n", encoding="utf-8")
     log.info("started %s (pid %d), log %s", emulator.name, child.pid, emulator.log_path)
-
-
-def _settled_identity(child: subprocess.Popen) -> str:
-    """The command line reads empty for a moment after exec; wait until it is filled in."""
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and child.poll() is None:
-        identity = _process_identity(child.pid)
-        if identity:
-            return identity
-        time.sleep(0.01)
-    return ""
 
 
 def _wait_until_answering(emulators: Iterable[_Emulator], region: str) -> None:
@@ -429,8 +420,8 @@ def _answers(emulator: _Emulator, client: Any) -> bool:
 
 
 def _fail_if_exited(emulator: _Emulator) -> None:
-    record = _read_record(emulator.pid_file)
-    if record is not None and _is_alive(record):
+    record = read_record(emulator.pid_file)
+    if record is not None and is_alive(record):
         return
     child = _children.get(record.pid) if record else None
     code = f" with exit code {child.returncode}" if child is not None else ""
@@ -540,8 +531,8 @@ def _status(emulators: Iterable[_Emulator]) -> StackStatus:
 
 
 def _emulator_status(emulator: _Emulator) -> EmulatorStatus:
-    record = _read_record(emulator.pid_file)
-    running = record is not None and _is_alive(record)
+    record = read_record(emulator.pid_file)
+    running = record is not None and is_alive(record)
     return EmulatorStatus(
         name=emulator.name,
         running=running,
@@ -551,13 +542,13 @@ def _emulator_status(emulator: _Emulator) -> EmulatorStatus:
     )
 
 
-def _stop(emulator: _Emulator) -> bool:
+def stop_process(emulator: LocalProcess) -> bool:
     """Stop the process our pid file names; a pid now used by another program is left alone."""
     if not emulator.pid_file.exists():
         return False
-    record = _read_record(emulator.pid_file)
+    record = read_record(emulator.pid_file)
     try:
-        if record is None or not _is_alive(record):
+        if record is None or not is_alive(record):
             log.warning("%s was not running; removing stale pid file", emulator.name)
             return False
         _terminate(emulator.name, record)
@@ -576,7 +567,7 @@ def _terminate(name: str, record: _PidRecord) -> None:
             return
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
-            if not _is_alive(record):
+            if not is_alive(record):
                 _children.pop(record.pid, None)
                 return
             time.sleep(0.05)
@@ -585,7 +576,7 @@ def _terminate(name: str, record: _PidRecord) -> None:
     )
 
 
-def _wait_ports_released(host: str, emulator: _Emulator) -> None:
+def wait_ports_released(host: str, emulator: LocalProcess) -> None:
     deadline = time.monotonic() + PORT_RELEASE_S
     for port in emulator.port_numbers:
         while port_in_use(host, port):

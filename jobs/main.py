@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from pyflink.common import Configuration, WatermarkStrategy
 from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.table import StreamTableEnvironment
 
 from connectors.kinesis_source import RAW_RECORD_TYPE, kinesis_source
 from jobs.config import PROJECT_ROOT, Config
@@ -18,7 +19,14 @@ from jobs.pipeline import build_job
 
 CONNECTOR_JAR = PROJECT_ROOT / "connectors" / "target" / "connect-metrics-connectors.jar"
 JOB_NAME = "connect-metrics"
+GATEWAY_PORT_ENV = "PYFLINK_GATEWAY_PORT"
 LOG = logging.getLogger(__name__)
+
+
+def launched_by_flink() -> bool:
+    """Whether a Flink client started this interpreter (`flink run`, application mode, MSF):
+    PyFlink's driver then hands it the gateway to a cluster whose settings are the cluster's."""
+    return GATEWAY_PORT_ENV in os.environ
 
 
 def is_loopback(endpoint: str) -> bool:
@@ -43,8 +51,10 @@ def local_environment(
 ) -> StreamExecutionEnvironment:
     """A MiniCluster environment whose Python workers use this interpreter.
 
-    Checkpoints go to `Job.checkpoint.dir` and are kept when the job stops, so a stopped or
-    killed run can resume with `restore_from` (a `chk-N` directory).
+    Every key set here is one a cluster owns (MSF refuses most of them from application code),
+    so only local runs come through here. Checkpoints go to `Job.checkpoint.dir` and are kept
+    when the job stops, so a stopped or killed run can resume with `restore_from` (a `chk-N`
+    directory).
     """
     flink_config = Configuration()
     flink_config.set_string(
@@ -66,6 +76,8 @@ def local_environment(
     flink_config.set_string("python.pythonpath", os.pathsep.join(
         dict.fromkeys([str(PROJECT_ROOT), sysconfig.get_path("purelib"),
                        sysconfig.get_path("platlib")])))
+    # A Python step holds its output and the watermark until its bundle ends (process mode).
+    flink_config.set_string("python.fn-execution.bundle.time", str(config.job.python_bundle_time_ms))
     # A local run that keeps failing should stop and say why, not restart forever.
     flink_config.set_string("restart-strategy.type", "fixed-delay")
     flink_config.set_string("restart-strategy.fixed-delay.attempts", "3")
@@ -93,12 +105,18 @@ def add_kinesis_sources(env: StreamExecutionEnvironment, config: Config) -> list
             WatermarkStrategy.no_watermarks(),
             f"kinesis {stream}",
             type_info=RAW_RECORD_TYPE,
-        )
-        for stream in (settings.agent_stream, settings.contact_stream)
+        ).uid(f"kinesis-{feed}-source")
+        for feed, stream in (("agent-events", settings.agent_stream),
+                             ("contact-events", settings.contact_stream))
     ]
 
 
+def build(config: Config, env: StreamExecutionEnvironment) -> StreamTableEnvironment:
+    """The job on its Kinesis sources; returns the table environment of its SQL part."""
+    return build_job(env, config, add_kinesis_sources(env, config))
+
+
 def run(config: Config, env: StreamExecutionEnvironment) -> None:
-    build_job(env, config, add_kinesis_sources(env, config))
+    build(config, env)
     LOG.info("starting %s", JOB_NAME)
     env.execute(JOB_NAME)

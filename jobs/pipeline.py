@@ -146,25 +146,24 @@ def python_value(value):
     return value
 
 
-def use_python_settings(env: StreamExecutionEnvironment, config: Config) -> None:
-    """`Job.python.execution.mode` and `Job.python.bundle.time.ms` for the Python functions
-    added to `env` after this. A Python operator holds its output and the watermark until its
-    bundle ends; Flink's default of a second per bundle, paid at each Python step of the job, was
-    most of the time from an event to its row."""
+def use_python_mode(env: StreamExecutionEnvironment, config: Config) -> None:
+    """`Job.python.execution.mode` for the Python functions added to `env` after this: one of
+    the Python keys MSF lets application code set (see `jobs.msf`)."""
     python = Configuration()
     python.set_string("python.execution-mode", config.job.python_execution_mode)
-    python.set_string("python.fn-execution.bundle.time", str(config.job.python_bundle_time_ms))
     env.configure(python)
 
 
-def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
-    """Add the whole job to `env`, reading the given raw-record streams.
+def build_job(env: StreamExecutionEnvironment, config: Config,
+              raw: list[DataStream]) -> StreamTableEnvironment:
+    """Add the whole job to `env`, reading the given raw-record streams; returns the table
+    environment of its SQL part (whose settings MSF checks like the environment's).
 
     Sources run at the job's parallelism, so every step up to the keyed state machines is a
     forward connection and each shard's order (which is each agent's order) is kept.
     """
     catalogue = load_catalogue(Path(config.job.sql_dir), config.job.sql_parameters())
-    use_python_settings(env, config)
+    use_python_mode(env, config)
     t_env = StreamTableEnvironment.create(env)
     # Day windows (queue_today) start at midnight of the reporting time zone; times reach the
     # sink as instants, so the zone changes nothing else.
@@ -178,7 +177,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     )
     parsed = combined.process(
         ParseRecords(options), output_type=Types.PICKLED_BYTE_ARRAY()
-    ).name("parse")
+    ).name("parse").uid("parse")
     contact_events = _event_time(parsed, config)
     agent_events = _event_time(parsed.get_side_output(AGENT_EVENTS), config)
     _register_view(t_env, "contact_events",
@@ -192,7 +191,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms)),
             output_type=AGENT_TRANSITION_TYPE,
         )
-        .name("agent activity")
+        .name("agent activity").uid("agent-activity")
     )
     lifecycle = (
         contact_events.flat_map(_with_links, output_type=Types.PICKLED_BYTE_ARRAY())
@@ -202,7 +201,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             max_handle_time_ms=config.job.contact_max_handle_ms,
             acw_timeout_ms=config.job.contact_acw_timeout_ms,
         )), output_type=CONTACT_TRANSITION_TYPE)
-        .name("contact lifecycle")
+        .name("contact lifecycle").uid("contact-lifecycle")
     )
     _register_view(t_env, "contact_transitions", lifecycle, "at_ms")
     _register_view(t_env, "contacts_completed", lifecycle.get_side_output(CONTACTS_COMPLETED),
@@ -217,7 +216,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         .process(RealtimeGaugesFunction(config.job.gauge_period_ms,
                                         config.job.gauge_refresh_ms),
                  output_type=QUEUE_GAUGE_TYPE)
-        .name("realtime gauges")
+        .name("realtime gauges").uid("realtime-gauges")
     )
     _register_view(t_env, "queue_gauges", gauges, "at_ms")
     _register_view(t_env, "routing_profile_gauges", gauges.get_side_output(ROUTING_PROFILE_GAUGES),
@@ -229,21 +228,22 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         records.append(
             contact_events.union(agent_events)
             .flat_map(_raw_event_records, output_type=SINK_RECORD_TYPE)
-            .name("raw event tables")
+            .name("raw event tables").uid("raw-event-tables")
         )
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
     written = (
         union.key_by(lambda r: r[0], key_type=Types.STRING())
         .process(TimestreamSinkFunction(config.timestream), output_type=Types.STRING())
-        .name("timestream")
+        .name("timestream").uid("timestream-sink")
     )
     dead_letters = parsed.get_side_output(DEAD_LETTERS).union(
         written.get_side_output(SINK_DEAD_LETTERS)
     )
     dead_letters.key_by(lambda _: 0, key_type=Types.INT()).process(
         DeadLetterFunction(config.job.dead_letter, config.kinesis)
-    ).name("dead-letters")
+    ).name("dead-letters").uid("dead-letters")
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
+    return t_env
 
 
 def _raw_event_records(event):
@@ -322,7 +322,7 @@ def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: st
     t_env.create_temporary_view(metric.table, t_env.from_changelog_stream(rows, schema.build()))
     return (
         rows.flat_map(ToTimestreamRecord(metric, columns, zone), output_type=SINK_RECORD_TYPE)
-        .name(f"metric {metric.table}")
+        .name(f"metric {metric.table}").uid(f"metric-{metric.table}")
     )
 
 

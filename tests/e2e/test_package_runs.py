@@ -7,9 +7,7 @@ import os
 import platform
 import subprocess
 import sys
-import sysconfig
 import time
-import venv
 import zipfile
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pytest
 
 from deploy.package import build_package
 from jobs.config import PROJECT_ROOT
+from jobs.flink_cluster import python_without_the_checkout
 from jobs.landed import landed_records
 from jobs.local_stack import create_timestream_tables
 from jobs.main import CONNECTOR_JAR
@@ -34,21 +33,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(sys.platform != "linux", reason="the zip's wheels are manylinux wheels"),
 ]
-
-
-def interpreter_without_the_checkout(folder: Path) -> Path:
-    """A virtualenv that sees the project virtualenv's libraries but not this checkout.
-
-    The project virtualenv holds the checkout as an editable install: a `.pth` file there puts a
-    finder for `jobs`, `connectors` and `deploy` on `sys.meta_path`. A folder named in another
-    `.pth` file is only appended to `sys.path`, its own `.pth` files unread, so the libraries
-    (PyFlink, boto3, ...) come along and the finder does not.
-    """
-    venv.create(folder, with_pip=False, symlinks=True)
-    site = Path(sysconfig.get_path("purelib", vars={"base": str(folder)}))
-    libraries = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
-    (site / "project-libraries.pth").write_text("\n".join(libraries) + "\n", encoding="utf-8")
-    return folder / "bin" / "python"
 
 
 def packaged_properties(config, path: Path) -> Path:
@@ -79,7 +63,7 @@ def test_the_unpacked_zip_runs_the_job_without_the_checkout(local_stack, job_con
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(unpacked)
 
-    python = interpreter_without_the_checkout(tmp_path / "python")
+    python = python_without_the_checkout(tmp_path / "python")
     env = {key: value for key, value in CLI_ENV.items() if key != "PYTHONPATH"}
     env["CONNECT_METRICS_PROPERTIES"] = str(properties)
     probe = subprocess.run([str(python), "-c", "import pyflink, boto3, jobs"], cwd=tmp_path,

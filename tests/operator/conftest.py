@@ -15,14 +15,6 @@ from jobs.main import local_environment
 from jobs.pipeline import build_job
 
 
-def measures(line: dict) -> dict:
-    return {m["Name"]: m["Value"] for m in line["record"]["MeasureValues"]}
-
-
-def dimensions(line: dict) -> dict:
-    return {d["Name"]: d["Value"] for d in line["record"]["Dimensions"]}
-
-
 @pytest.fixture
 def job_output(tmp_path):
     """`run(records, extra_sql={name: text}, raw_tables=False, **job_settings)`: the job at

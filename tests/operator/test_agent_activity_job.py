@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.operator.conftest import dimensions, measures
+from tests.truth import dimensions, measures
 from simulator.records import (
     Agent, AgentState, Queue, RoutingProfile, SnapshotContact, Status, agent_event,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from simulator.records import Agent, ContactFacts, Queue, RoutingProfile, contact_event
-from tests.operator.conftest import dimensions, measures
+from tests.truth import dimensions, measures
 
 INSTANCE = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 SALES = Queue(INSTANCE, "q-sales", "Sales")

@@ -1,5 +1,5 @@
-"""The job's Python settings reach the Flink configuration its Python operators are built from;
-the bench's choice of Python workers decides which process runs them."""
+"""The job's Python settings reach the Flink configuration its Python operators are built from
+(the bundle time only where the job owns the environment: MSF refuses it from code); the bench's choice of Python workers decides which process runs them."""
 
 from __future__ import annotations
 
@@ -12,16 +12,25 @@ from pyflink.datastream import StreamExecutionEnvironment
 from benchmarks.job_run import use_python_workers
 from jobs.config import Config, JobSettings
 from jobs.main import local_environment
-from jobs.pipeline import use_python_settings
+from jobs.pipeline import use_python_mode
 
 
-def test_execution_mode_and_bundle_time_are_set_on_the_environment():
+def configured(env: StreamExecutionEnvironment) -> dict[str, str]:
+    return dict(env._j_stream_execution_environment.getConfiguration().toMap())
+
+
+def test_the_execution_mode_is_set_on_any_environment():
     env = StreamExecutionEnvironment.get_execution_environment()
-    use_python_settings(env, Config(job=JobSettings(python_execution_mode="thread",
-                                                    python_bundle_time_ms=250)))
-    settings = dict(env._j_stream_execution_environment.getConfiguration().toMap())
-    assert settings["python.execution-mode"] == "thread"
-    assert settings["python.fn-execution.bundle.time"] == "250"
+    use_python_mode(env, Config(job=JobSettings(python_execution_mode="thread")))
+    assert configured(env)["python.execution-mode"] == "thread"
+
+
+def test_the_bundle_time_is_set_on_local_environments_only(tmp_path):
+    config = Config(job=JobSettings(python_bundle_time_ms=250, checkpoint_dir=str(tmp_path)))
+    assert configured(local_environment(config))["python.fn-execution.bundle.time"] == "250"
+    env = StreamExecutionEnvironment.get_execution_environment()
+    use_python_mode(env, config)
+    assert "python.fn-execution.bundle.time" not in configured(env)
 
 
 @pytest.mark.parametrize(("workers", "in_this_process"), [("per-slot", False), ("loopback", True)])

@@ -1,0 +1,196 @@
+"""The metric tables the job wrote against the simulator's ground truth, shared by the
+operator and end-to-end tests: counts exact, durations within 1 ms, gauges equal at every
+sample instant (a gauge is its series' latest row at or before the instant)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jobs.config import JobSettings
+from simulator.truth import TruthList, minute
+
+
+def measures(line: dict) -> dict:
+    return {m["Name"]: m["Value"] for m in line["record"]["MeasureValues"]}
+
+
+def dimensions(line: dict) -> dict:
+    return {d["Name"]: d["Value"] for d in line["record"]["Dimensions"]}
+
+
+COUNTS = (
+    "contacts_queued", "callbacks_queued", "contacts_handled", "contacts_abandoned",
+    "sum_contacts_answered_in_20", "sum_contacts_answered_in_60", "contacts_removed",
+    "contacts_removed_in_20", "contacts_removed_in_60", "contacts_completed",
+    "contacts_transferred_out",
+)
+DURATIONS = (
+    "sum_queue_answer_time", "sum_abandon_time", "sum_handle_time", "sum_hold_time",
+    "sum_after_contact_work_time", "max_queued_time",
+)
+TRUTH_NAMES = {"callbacks_queued": "callbacks", "sum_queue_answer_time": "sum_queue_answer_time_ms",
+               "sum_handle_time": "sum_handle_time_ms", "sum_hold_time": "sum_hold_time_ms",
+               "sum_after_contact_work_time": "sum_acw_time_ms"}
+REFRESH_MS = JobSettings().gauge_refresh_ms
+AGENT_GAUGES = {"agents_online": "online", "agents_available": "available",
+                "agents_on_contact": "on_contact", "agents_after_contact_work": "acw",
+                "agents_non_productive": "non_productive", "agents_error": "error",
+                "agents_staffed": "staffed"}
+
+
+
+
+class Compared(NamedTuple):
+    """How much was compared, for a test to check its scenario covered what it meant to."""
+    days: int
+    realtime_rows: int
+    queue_gauges: int
+    agent_instants: int
+
+
+def assert_tables_equal_truth(lines: list[dict], truth: TruthList, zone: str) -> Compared:
+    """`lines` are sink records (`{"table": ..., "record": ...}`), read with Timestream's upsert
+    semantics; queue_interval, queue_today, queue_realtime and routing_profile_realtime must
+    equal the truth."""
+    intervals = truth_intervals(truth)
+    ours = latest(lines, "queue_interval")
+    for key in ours.keys() | intervals.keys():  # a missing row is all zeros
+        row = ours.get(key, {})
+        assert_close(row, intervals.get(key, {}), COUNTS + DURATIONS, ("queue_interval", key))
+        removed = row.get("contacts_removed")
+        if removed:
+            assert row["service_level_20"] == pytest.approx(
+                100 * row["contacts_removed_in_20"] / removed)
+        if row.get("contacts_completed"):
+            assert row["avg_handle_time"] == pytest.approx(
+                row["sum_handle_time"] / row["contacts_completed"])
+
+    days: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
+    tz = ZoneInfo(zone)
+    for (channel, queue_id, start), row in intervals.items():
+        day = _local_midnight(start, tz)
+        for name, value in row.items():
+            if name == "max_queued_time":
+                days[(channel, queue_id, day)][name] = max(days[(channel, queue_id, day)][name],
+                                                           value)
+            else:
+                days[(channel, queue_id, day)][name] += value
+    today = {}  # a day's latest record
+    for (channel, day, queue_id, at), row in sorted(latest(lines, "queue_today").items(),
+                                                    key=lambda item: item[0][3]):
+        midnight = int(datetime.fromisoformat(day).replace(tzinfo=tz).timestamp() * 1000)
+        today[(channel, queue_id, midnight)] = row
+    for key in today.keys() | days.keys():
+        assert_close(today.get(key, {}), days.get(key, {}), COUNTS + DURATIONS,
+                      ("queue_today", key))
+
+    # Gauge rows are written when they change and at least every refresh: at any sample
+    # instant a gauge is its latest row at or before it, the oldest contact having waited on.
+    gauges = {(g["channel"], g["queue_id"], g["at"]): g for g in truth.of("queue_gauge")}
+    realtime = latest(lines, "queue_realtime")
+    queue_rows = as_of_series(realtime)
+    last_sample = max(at for _, _, at in realtime)
+    for (channel, queue_id, at), gauge in gauges.items():
+        if (channel, queue_id) not in queue_rows or at > last_sample:
+            continue
+        found = as_of(queue_rows[(channel, queue_id)], at)
+        if found is None:
+            continue  # before the queue's first row
+        row_at, row = found
+        where = ("queue_realtime", channel, queue_id, at, row_at)
+        assert at - row_at < REFRESH_MS, where
+        assert row["contacts_in_queue"] == gauge["contacts_in_queue"], where
+        age_ms = row["oldest_contact_age"] * 1000 + (at - row_at if gauge["contacts_in_queue"]
+                                                     else 0)
+        assert abs(age_ms - gauge["oldest_contact_age_ms"]) <= 1, where
+    end_ms = truth.of("meta")[0]["end_ms"]  # after it, only what the run left open changes
+    assert {key for key in realtime if key[2] < end_ms} <= gauges.keys()
+
+    profile_rows = as_of_series(latest(lines, "routing_profile_realtime"))
+    agent_gauges = {g["at"]: g for g in truth.of("agent_gauge")}
+    first_row = max(rows[0][0] for rows in profile_rows.values())
+    compared = 0
+    for at, gauge in agent_gauges.items():
+        if at < first_row:
+            continue
+        totals: dict[str, float] = defaultdict(float)
+        for rows in profile_rows.values():
+            row_at, row = as_of(rows, at)
+            assert at - row_at < REFRESH_MS, ("routing_profile_realtime", at, row_at)
+            for name, value in row.items():
+                totals[name] += value
+        compared += 1
+        for ours_name, truth_name in AGENT_GAUGES.items():
+            assert totals[ours_name] == gauge[truth_name], (at, ours_name)
+    return Compared(days=len({day for _, _, day in days}), realtime_rows=len(realtime),
+                    queue_gauges=len(gauges), agent_instants=compared)
+
+
+def as_of_series(rows: dict[tuple, dict]) -> dict[tuple, list[tuple[int, dict]]]:
+    """`latest` rows as each series' (time, row) list in time order."""
+    series: dict[tuple, list] = defaultdict(list)
+    for (*key, at), row in sorted(rows.items(), key=lambda item: item[0][-1]):
+        series[tuple(key)].append((at, row))
+    return series
+
+
+def as_of(rows: list[tuple[int, dict]], at: int) -> tuple[int, dict] | None:
+    """The series' latest (time, row) at or before `at`."""
+    index = bisect_right([t for t, _ in rows], at)
+    return rows[index - 1] if index else None
+
+
+def latest(lines: list[dict], table: str) -> dict[tuple, dict]:
+    """Each record of `table` as Timestream keeps it: the highest version (then the last
+    written) per dimensions and time; keyed by (dimensions without instance_id..., time)."""
+    kept: dict[tuple, tuple[int, dict]] = {}
+    for line in lines:
+        if line["table"] != table:
+            continue
+        record = line["record"]
+        dims = dimensions(line)
+        key = (*(v for k, v in sorted(dims.items()) if k != "instance_id"), int(record["Time"]))
+        version = int(record["Version"])
+        if key not in kept or version >= kept[key][0]:
+            kept[key] = (version, {n: float(v) for n, v in measures(line).items()})
+    return {key: values for key, (_, values) in kept.items()}
+
+
+def truth_intervals(truth: TruthList) -> dict[tuple, dict]:
+    """queue_interval as the truth has it, keyed like `latest` (channel, queue_id, start):
+    the interval lines plus the longest stay and abandon time from the contacts."""
+    rows: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
+    for line in truth.of("interval"):
+        row = rows[(line["channel"], line["queue_id"], line["interval_start"])]
+        for name in COUNTS + DURATIONS:
+            source = TRUTH_NAMES.get(name, name)
+            if source in line:
+                row[name] += line[source] / (1000 if source.endswith("_ms") else 1)
+    for contact in truth.of("contact"):
+        left, outcome = contact["left_queue_at"], contact["queue_outcome"]
+        if left is None or outcome not in ("answered", "abandoned", "callback_requested"):
+            continue
+        row = rows[(contact["channel"], contact["queue_id"], minute(left))]
+        waited = (left - contact["enqueued_at"]) / 1000
+        row["max_queued_time"] = max(row.get("max_queued_time", 0.0), waited)
+        if outcome == "abandoned":
+            row["sum_abandon_time"] += waited
+    return rows
+
+
+def assert_close(ours: dict, expected: dict, names, where) -> None:
+    for name in names:
+        got, want = ours.get(name, 0.0), expected.get(name, 0.0)
+        tolerance = 0.001 if name in DURATIONS else 0
+        assert abs(got - want) <= tolerance, (where, name, got, want)
+
+
+def _local_midnight(at_ms: int, tz: ZoneInfo) -> int:
+    local = datetime.fromtimestamp(at_ms / 1000, tz)
+    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)

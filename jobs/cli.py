@@ -10,12 +10,13 @@ from pathlib import Path
 
 from deploy import DeployError
 from deploy import command as deploy_command
-from jobs.config import Config, ConfigError
+from jobs.config import Config, ConfigError, JobSettings
 from jobs.metrics import MetricFileError, load_catalogue, timestream_tables
 from jobs.prerequisites import SetupError
 from simulator import cli as simulator_cli
 
 LOG = logging.getLogger("connect-metrics")
+MSF_PYTHON = "3.12"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     package.add_argument("--out", type=Path, default=Path("dist/connect-metrics.zip"),
                          metavar="ZIP", help="where to write the zip (default dist/connect-metrics.zip)")
+    package.add_argument("--python", default=MSF_PYTHON, metavar="X.Y",
+                         help=f"the Python the zip's libraries are for (default {MSF_PYTHON}, "
+                         "MSF's; the local cluster runs this machine's)")
     package.set_defaults(handler=_package)
 
     deploy = commands.add_parser(
@@ -112,6 +116,30 @@ def _parser() -> argparse.ArgumentParser:
     ):
         sub = dev_commands.add_parser(action, parents=[common], help=text, description=text)
         sub.set_defaults(handler=_dev)
+    cluster = dev_commands.add_parser(
+        "cluster", help="a standalone Flink cluster run as MSF runs the job, with the emulators",
+        description="A JobManager and TaskManagers from the Flink distribution inside the "
+        "PyFlink wheel, each a process, with MSF's settings (deploy/flink-cluster.yaml: RocksDB, "
+        "checkpoints, restarts) and the emulators. `submit` runs an application zip on it as MSF "
+        "does; build one for this machine's Python with `connect-metrics package --python "
+        f"{sys.version_info.major}.{sys.version_info.minor}`.",
+    )
+    cluster_commands = cluster.add_subparsers(dest="cluster_action", required=True,
+                                              metavar="ACTION")
+    for action, text in (
+        ("up", "start the emulators and the cluster (a TaskManager that died is replaced)"),
+        ("down", "stop the cluster and the emulators"),
+        ("status", "say what runs where, and where the logs are"),
+        ("submit", "run an application zip on the cluster, detached, and print its job id"),
+    ):
+        sub = cluster_commands.add_parser(action, parents=[common], help=text, description=text)
+        sub.set_defaults(handler=_cluster)
+        if action == "submit":
+            sub.add_argument("zip", type=Path, metavar="ZIP", help="the application zip")
+            sub.add_argument("--parallelism", type=int, default=1, metavar="N",
+                             help="the job's parallelism (default 1; the cluster has 2 slots)")
+            sub.add_argument("--from-savepoint", metavar="PATH",
+                             help="start from this savepoint or retained checkpoint")
 
     simulate = commands.add_parser(
         "simulate", parents=[common], help="simulate a contact centre: both feeds and the truth",
@@ -208,7 +236,7 @@ def _package(args: argparse.Namespace, config: Config) -> int:
     from jobs.main import CONNECTOR_JAR
 
     prerequisites.require_connector_jar(CONNECTOR_JAR)
-    zip_path = build_package(args.out, CONNECTOR_JAR)
+    zip_path = build_package(args.out, CONNECTOR_JAR, python_version=args.python)
     print(f"{zip_path} ({zip_path.stat().st_size / 1_000_000:.1f} MB)")
     print("property group kinesis.analytics.flink.run.options:")
     for key, value in run_options().items():
@@ -236,6 +264,43 @@ def _dev(args: argparse.Namespace, config: Config) -> int:
         print("local stack stopped")
     else:
         print(local_stack.status(settings))
+    return 0
+
+
+def _cluster(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from jobs import flink_cluster, local_stack
+
+    settings = flink_cluster.ClusterSettings()
+    stack = local_stack.StackSettings.from_config(config, _tables(config))
+    if args.cluster_action == "up":
+        local_stack.up(stack)
+        print(local_stack.status(stack))
+        print(flink_cluster.up(settings))
+    elif args.cluster_action == "down":
+        flink_cluster.down(settings)
+        local_stack.down(stack)
+        print("cluster and local stack stopped")
+    elif args.cluster_action == "status":
+        print(local_stack.status(stack))
+        print(flink_cluster.status(settings))
+    else:
+        if not args.zip.is_file():
+            raise SetupError(f"{args.zip}: no such file; build it with `connect-metrics package "
+                             f"--python {sys.version_info.major}.{sys.version_info.minor}`")
+        # The zip's main.py reads its properties from this file (off MSF); the metric files
+        # are the zip's own unless the configuration names others.
+        groups = config.to_property_groups()
+        for group in groups:
+            if group["PropertyMap"].get("sql.dir") == JobSettings().sql_dir:
+                del group["PropertyMap"]["sql.dir"]
+        properties = settings.state_dir / "application_properties.json"
+        properties.parent.mkdir(parents=True, exist_ok=True)
+        properties.write_text(json.dumps(groups, indent=2), encoding="utf-8")
+        job_id = flink_cluster.submit(settings, args.zip, properties, args.parallelism,
+                                      savepoint=args.from_savepoint)
+        print(f"job {job_id} submitted: {settings.rest_url}/#/job/{job_id}")
     return 0
 
 

@@ -46,8 +46,6 @@ POLL_S = 0.5
 LOCAL_SETTINGS = {
     "jobmanager.memory.process.size": "1024m",
     "taskmanager.memory.process.size": "1728m",
-    # Subtasks go to every TaskManager, so losing one TaskManager hits the job.
-    "cluster.evenly-spread-out-slots": "true",
     # A TaskManager killed outright is noticed within seconds, not Flink's default 50 s.
     "heartbeat.interval": "2 s",
     "heartbeat.timeout": "10 s",
@@ -65,7 +63,9 @@ class ClusterSettings:
     rest_port: int = 8081
     rpc_port: int = 6123
     task_managers: int = 2
-    slots_per_task_manager: int = 2
+    # One slot each, as MSF gives one per KPU by default: a job at parallelism 2 runs on both
+    # TaskManagers, and one lost stops it until a replacement registers.
+    slots_per_task_manager: int = 1
     # Settings that replace the managed ones for this cluster (a test's shorter checkpoints).
     overrides: dict[str, str] = field(default_factory=dict)
 
@@ -144,7 +144,8 @@ def python_without_the_checkout(folder: Path) -> Path:
 
 
 def up(settings: ClusterSettings) -> str:
-    """Start what is not running yet and wait until every TaskManager has registered."""
+    """Start what is not running yet (a TaskManager that died is replaced, as MSF replaces
+    one) and wait until every TaskManager has registered."""
     _write_conf(settings)
     python_without_the_checkout(settings.state_dir / "python")
     processes = _processes(settings)
@@ -216,9 +217,14 @@ def job(settings: ClusterSettings, job_id: str) -> dict:
     return _get(settings, f"/jobs/{job_id}")
 
 
-def restarts(settings: ClusterSettings, job_id: str) -> int:
-    metrics = _get(settings, f"/jobs/{job_id}/metrics?get=numRestarts") or []
-    return int(float(metrics[0]["value"])) if metrics else 0
+def failures(settings: ClusterSettings, job_id: str) -> list[str]:
+    """The job's failures so far (each followed by a restart while the strategy allows)."""
+    history = _get(settings, f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"]
+    return [entry["exceptionName"] for entry in history]
+
+
+def completed_checkpoints(settings: ClusterSettings, job_id: str) -> int:
+    return _get(settings, f"/jobs/{job_id}/checkpoints")["counts"]["completed"]
 
 
 def wait_for_state(settings: ClusterSettings, job_id: str, wanted: str,
@@ -256,6 +262,15 @@ def stop_with_savepoint(settings: ClusterSettings, job_id: str,
             return operation["location"]
         time.sleep(POLL_S)
     raise ClusterError(f"savepoint of job {job_id} not done in {timeout_s:.0f} s")
+
+
+def cancel(settings: ClusterSettings, job_id: str) -> None:
+    """Cancel the job (its retained checkpoints stay) and wait until it is gone."""
+    request = urllib.request.Request(f"{settings.rest_url}/jobs/{job_id}?mode=cancel",
+                                     method="PATCH")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+    wait_for_state(settings, job_id, "CANCELED")
 
 
 def _processes(settings: ClusterSettings) -> list[LocalProcess]:

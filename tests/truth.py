@@ -4,6 +4,7 @@ sample instant (a gauge is its series' latest row at or before the instant)."""
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime
@@ -13,6 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobs.config import JobSettings
+from simulator.faults import FaultSettings
+from simulator.scenarios import every_feature
+from simulator.centre import Emitted
+from simulator.simulation import Simulation
 from simulator.truth import TruthList, minute
 
 
@@ -44,6 +49,27 @@ AGENT_GAUGES = {"agents_online": "online", "agents_available": "available",
                 "agents_staffed": "staffed"}
 
 
+
+
+HOUR_MS = 3_600_000
+
+
+def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
+                         arrivals_per_minute: float = 6.0) -> tuple[list[Emitted], TruthList, str]:
+    """An hour of a centre with every feature, from HH:30 UTC, ending at least an hour ago
+    (inside Timestream's memory store), with the reporting time zone's midnight at its middle.
+    Returns (events, truth, zone)."""
+    hour = int(time.time()) // 3600 * HOUR_MS
+    start_ms = hour - 2 * HOUR_MS - HOUR_MS // 2
+    midnight_utc_hour = (start_ms + HOUR_MS // 2) // HOUR_MS % 24
+    offset = -midnight_utc_hour % 24
+    offset = offset - 24 if offset > 12 else offset
+    zone = f"Etc/GMT{-offset:+d}"  # Etc/GMT-5 is five hours ahead of UTC
+    truth = TruthList()
+    simulation = Simulation(
+        [every_feature(agents=agents, queues=3, arrivals_per_minute=arrivals_per_minute)],
+        seed=seed, start_ms=start_ms, faults=faults, truth=truth)
+    return list(simulation.events(HOUR_MS)), truth, zone
 
 
 class Compared(NamedTuple):

@@ -10,34 +10,20 @@ dropped events the error is measured and printed (run with -s).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from simulator.faults import FaultSettings
-from simulator.scenarios import every_feature
-from simulator.simulation import Simulation
-from simulator.truth import TruthList
-from tests.truth import COUNTS, assert_tables_equal_truth, latest, truth_intervals
+from tests.truth import (
+    COUNTS, assert_tables_equal_truth, hour_across_midnight, latest, truth_intervals,
+)
 
-HOUR_MS = 3_600_000
 FAULTS = FaultSettings(duplicates=0.02, reorder=0.05, reorder_ms=3_000, casing=0.02)
 
 
 def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_settings):
-    """An hour from HH:30 UTC, ending at least an hour ago (inside Timestream's memory store),
-    with the reporting time zone's midnight at its middle. Returns (lines, truth, zone)."""
-    hour = int(time.time()) // 3600 * HOUR_MS
-    start_ms = hour - 2 * HOUR_MS - HOUR_MS // 2
-    midnight_utc_hour = (start_ms + HOUR_MS // 2) // HOUR_MS % 24
-    offset = -midnight_utc_hour % 24
-    offset = offset - 24 if offset > 12 else offset
-    zone = f"Etc/GMT{-offset:+d}"  # Etc/GMT-5 is five hours ahead of UTC
-    truth = TruthList()
-    simulation = Simulation([every_feature(agents=20, queues=3, arrivals_per_minute=6.0)],
-                            seed=seed, start_ms=start_ms, faults=faults, truth=truth)
-    records = [emitted.payload for emitted in simulation.events(HOUR_MS)]
-    lines = job_output(records, reporting_time_zone=zone, **job_settings)
+    """The job over `hour_across_midnight`; returns (lines, truth, zone)."""
+    events, truth, zone = hour_across_midnight(seed, faults)
+    lines = job_output([e.payload for e in events], reporting_time_zone=zone, **job_settings)
     return lines, truth, zone
 
 

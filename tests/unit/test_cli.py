@@ -3,7 +3,8 @@ import pytest
 from jobs import cli
 
 COMMANDS = [[], ["run"], ["dev"], ["dev", "up"], ["dev", "down"], ["dev", "status"], ["deploy"],
-            ["simulate"], ["demo"], ["top"], ["replay"], ["package"]]
+            ["simulate"], ["demo"], ["top"], ["replay"], ["package"], ["dev", "cluster"],
+            ["dev", "cluster", "up"], ["dev", "cluster", "submit"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "top")
@@ -46,3 +47,10 @@ def test_a_bad_metric_file_stops_run_before_flink_starts(tmp_path, capsys):
 def test_replay_of_a_missing_file_names_it(tmp_path, capsys):
     assert cli.main(["replay", str(tmp_path / "absent.jsonl")]) == 2
     assert "replay: no such file" in capsys.readouterr().err
+
+
+def test_cluster_submit_of_a_missing_zip_names_the_package_command(tmp_path, capsys):
+    assert cli.main(["dev", "cluster", "submit", str(tmp_path / "absent.zip")]) == 2
+    err = capsys.readouterr().err
+    assert "absent.zip: no such file" in err
+    assert "connect-metrics package --python" in err

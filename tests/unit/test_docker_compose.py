@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from jobs.config import PROJECT_ROOT, Config
+from jobs.flink_cluster import managed_settings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 PROPERTIES_IN_CONTAINER = "/etc/flink/application_properties.json"
@@ -301,6 +302,14 @@ def test_the_flink_cluster_runs_python_from_the_image_venv():
     assert flink["python.executable"] == flink["python.client.executable"] == "/opt/venv/bin/python"
     job_dockerfile = (PROJECT_ROOT / SERVICES["jobmanager"]["build"]["dockerfile"]).read_text()
     assert "python3 -m venv /opt/venv" in job_dockerfile
+
+
+@pytest.mark.parametrize("name", ["jobmanager", "taskmanager"])
+def test_the_cluster_has_the_settings_msf_manages_as_the_local_cluster_has_them(name):
+    managed = managed_settings()
+    assert {"state.backend.type", "restart-strategy.type"} <= managed.keys()
+    flink = _flink_properties(name)
+    assert {key: flink.get(key) for key in managed} == managed
 
 
 def test_the_job_is_submitted_in_application_mode_with_main_py():

@@ -3,6 +3,7 @@ package io.connectmetrics.kinesis;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.SdkSystemSetting;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -85,6 +86,11 @@ public final class AwsKinesisShardClient implements KinesisShardClient {
                                         .build());
         if (config.endpoint() != null) {
             builder.endpointOverride(URI.create(config.endpoint()));
+            // JSON instead of CBOR: kinesis-mock encodes some GetRecords pages in CBOR that the
+            // SDK cannot read ("Unable to unmarshall response (Index N out of bounds for length
+            // N)"), which stalled a shard after a restore. Kinesis itself speaks both; the
+            // setting is read per request and only Kinesis uses CBOR in this JVM.
+            System.setProperty(SdkSystemSetting.CBOR_ENABLED.property(), "false");
         }
         return new AwsKinesisShardClient(builder.build());
     }

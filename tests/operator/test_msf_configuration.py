@@ -79,3 +79,20 @@ def test_a_key_msf_refuses_is_caught_in_either_configuration(built_on_msf):
     env_keys, table_keys = set_now()
     assert refused(env_keys | table_keys) == [
         "python.fn-execution.bundle.time", "table.exec.resource.default-parallelism"]
+
+
+STATEFUL = {"Source: kinesis agent-events": "kinesis-agent-events-source",
+            "Source: kinesis contact-events": "kinesis-contact-events-source",
+            "agent activity": "agent-activity", "contact lifecycle": "contact-lifecycle",
+            "realtime gauges": "realtime-gauges", "timestream": "timestream-sink",
+            "dead-letters": "dead-letters"}
+
+
+def test_sources_and_stateful_operators_keep_their_ids(built_on_msf):
+    """Fixed uids map a snapshot's state back after a code change or at another parallelism
+    (MSF restores one on every update and scaling)."""
+    _, env, _ = built_on_msf
+    graph = env._generate_stream_graph(clear_transformations=False)
+    uids = {node.getOperatorName(): node.getTransformationUID()
+            for node in graph.getStreamNodes().toArray()}
+    assert {name: uids.get(name) for name in STATEFUL} == STATEFUL

@@ -16,6 +16,8 @@ from jobs.prerequisites import SetupError
 from simulator import cli as simulator_cli
 
 LOG = logging.getLogger("connect-metrics")
+SINK_HELP = ("where metric records go (default from Timestream.target): timestream, jsonl:PATH, "
+             "influxdb (the InfluxDB property group) or influxdb:http://HOST:PORT/DATABASE")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dead-letter", metavar="TARGET",
                      help="where unusable records go: jsonl:PATH (default from Job.dead.letter)")
     run.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
+    run.add_argument("--sink", metavar="TARGET", help=SINK_HELP)
     run.add_argument("--restore", type=Path, metavar="CHECKPOINT",
                      help="resume from a retained checkpoint (a chk-N directory under "
                      "Job.checkpoint.dir)")
@@ -71,9 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         ".gz, both feeds mixed or separate, one record per line), then exit.",
     )
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    replay.add_argument("--sink", metavar="TARGET",
-                        help="timestream (the configured endpoint) or jsonl:PATH (the exact "
-                        "records, one {database, table, record} object per line)")
+    replay.add_argument("--sink", metavar="TARGET", help=SINK_HELP)
     replay.add_argument("--dead-letter", metavar="TARGET",
                         help="where unusable records go: jsonl:PATH (default from Job.dead.letter)")
     replay.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
@@ -165,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
 def _job_config(args: argparse.Namespace, config: Config) -> Config:
     """The configuration with the command line's overrides, checked before Flink starts."""
     from connectors.dead_letter import check_target
+    from connectors.sink_target import check_sink, with_sink
     from jobs import prerequisites
     from jobs.main import CONNECTOR_JAR, use_local_credentials
 
@@ -174,8 +176,8 @@ def _job_config(args: argparse.Namespace, config: Config) -> Config:
     if args.parallelism:
         job = replace(job, parallelism=args.parallelism)
     config = replace(config, job=job)
-    if getattr(args, "sink", None):
-        config = replace(config, timestream=replace(config.timestream, target=args.sink))
+    config = with_sink(config, args.sink) if args.sink else config
+    check_sink(config)
     load_catalogue(Path(config.job.sql_dir))
     check_target(config.job.dead_letter)
     prerequisites.require_java()

@@ -1,4 +1,5 @@
-"""The Timestream sink loses nothing: not when the job crashes, not when Timestream is away."""
+"""The sink loses nothing, whether it writes to Timestream or to InfluxDB: not when the job
+crashes, not when the database is away."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ import orjson
 import pytest
 
 from jobs.config import Config
-from jobs.landed import as_timestream_table, landed_records
 from jobs.prerequisites import free_ports
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import (
-    INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, put, rows, start_job,
-    stop_group,
+    INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, landed, put, rows,
+    start_job, stop_group,
 )
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +32,11 @@ def publish(config: Config, minute: int) -> None:
 
 
 def table(config: Config) -> list:
-    return as_timestream_table(landed_records(config.timestream.endpoint, config.timestream.database))
+    return landed(config)
+
+
+def with_target(config: Config, sink: str) -> Config:
+    return replace(config, timestream=replace(config.timestream, target=sink))
 
 
 def wait_for(condition, job, log: Path, timeout_s: float = 180) -> None:
@@ -48,8 +52,10 @@ def completed_checkpoints(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
-def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack, job_config, tmp_path):
-    config, _ = job_config
+@pytest.mark.parametrize("sink", ["timestream", "influxdb"])
+def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack, job_config,
+                                                                     tmp_path, sink):
+    config = with_target(job_config[0], sink)
     # Two rows fill a batch and are written at once; the third waits for the flush timer,
     # so at the crash it exists only in the sink's checkpointed state.
     config = replace(
@@ -85,7 +91,7 @@ def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack
 
 
 class SwitchableProxy:
-    """A loopback TCP proxy that can be switched off: Timestream unreachable, then back."""
+    """A loopback TCP proxy that can be switched off: the database unreachable, then back."""
 
     def __init__(self, target_port: int):
         self.port = free_ports(1)[0]
@@ -141,12 +147,15 @@ class SwitchableProxy:
                     pass
 
 
-def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path):
-    config, _ = job_config
-    proxy = SwitchableProxy(local_stack.timestream_port)
+@pytest.mark.parametrize("sink", ["timestream", "influxdb"])
+def test_an_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path, sink):
+    config = with_target(job_config[0], sink)
+    influx = sink == "influxdb"
+    proxy = SwitchableProxy(local_stack.influxdb_port if influx else local_stack.timestream_port)
     proxy.up()
-    job_view = replace(config, timestream=replace(
-        config.timestream, endpoint=f"http://127.0.0.1:{proxy.port}"))
+    through_proxy = f"http://127.0.0.1:{proxy.port}"
+    job_view = (replace(config, influxdb=replace(config.influxdb, url=through_proxy)) if influx
+                else replace(config, timestream=replace(config.timestream, endpoint=through_proxy)))
     properties = write_properties(job_view, tmp_path / "outage.json")
     later = MINUTE + 3 * 60_000
     publish(config, MINUTE)
@@ -157,7 +166,7 @@ def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_
         proxy.down()
         publish(config, later)
         time.sleep(30)
-        assert len(table(config)) == 3, "nothing can land while Timestream is unreachable"
+        assert len(table(config)) == 3, "nothing can land while the database is unreachable"
         proxy.up()
         wait_for(lambda: len(table(config)) >= 6, job, tmp_path / "job.log", timeout_s=120)
         time.sleep(3)

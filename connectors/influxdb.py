@@ -39,6 +39,10 @@ class InfluxDBWriteError(RuntimeError):
     """A write that cannot succeed by retrying; the job fails rather than drop data."""
 
 
+class InfluxDBQueryError(RuntimeError):
+    """An InfluxQL statement the server could not answer; the message names it and why."""
+
+
 def to_line(table: str, record: dict) -> str:
     """The record as one line of line protocol (empty when it has no field to write)."""
     point = Point(table)
@@ -253,3 +257,35 @@ def _arn_region(arn: str) -> str:
             "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)"
         )
     return parts[3]
+
+
+def influxql(url: str, statement: str, database: str | None = None, token: str = "",
+             method: str = "GET") -> dict:
+    """An InfluxQL statement against `/query` (InfluxDB 1.x, 2.x's v1 API, 3): the JSON answer,
+    times in epoch milliseconds. Statements that change the server need `method` POST."""
+    params = {"q": statement, "epoch": "ms", **({"db": database} if database else {})}
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    address = f"{url.rstrip('/')}/query"
+    if method == "POST":
+        request = urllib.request.Request(
+            address, data=urlencode(params).encode(), method="POST",
+            headers={**headers, "Content-Type": "application/x-www-form-urlencoded"})
+    else:
+        request = urllib.request.Request(f"{address}?{urlencode(params)}", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        raise InfluxDBQueryError(
+            f"InfluxQL {statement!r} at {url}: {err.code} {_reason(err.read())}") from None
+    except (OSError, http.client.HTTPException, ValueError) as err:
+        raise InfluxDBQueryError(f"InfluxQL {statement!r} at {url}: {err}") from None
+    for result in answer.get("results", []):
+        if "error" in result:
+            raise InfluxDBQueryError(f"InfluxQL {statement!r} at {url}: {result['error']}")
+    return answer
+
+
+def quoted_identifier(name: str) -> str:
+    """A measurement, tag or field name as an InfluxQL identifier."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'

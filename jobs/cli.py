@@ -142,6 +142,9 @@ def _parser() -> argparse.ArgumentParser:
     top.add_argument("--timestream", action="store_true",
                      help="read Amazon Timestream (timestream-query, AWS default credentials) "
                      "instead of the emulator at Timestream.endpoint")
+    top.add_argument("--influxdb", action="store_true",
+                     help="read InfluxDB at InfluxDB.url with InfluxQL (the default when "
+                     "Timestream.target is influxdb)")
     top.add_argument("--region", metavar="REGION",
                      help="Timestream region (default: Timestream.region)")
     top.add_argument("--database", metavar="NAME",
@@ -252,7 +255,7 @@ def _top(args: argparse.Namespace, config: Config) -> int:
                                                              and args.frames < 1):
         raise ValueError("--refresh must be positive and --frames at least 1")
     names = read_queue_names(args.queue_names) if args.queue_names else None
-    store = open_store(config, args.timestream, args.region, args.database)
+    store = open_store(config, args.timestream, args.region, args.database, args.influxdb)
     try:
         last = watch(store, Screen(width=args.width), args.refresh or default_refresh(store),
                      frames=args.frames, queue_names=names)

@@ -7,8 +7,8 @@ A point has no version (the last write of a point is the point), so each reads a
 
 from __future__ import annotations
 
+from connectors.influxdb import influxql, quoted_identifier
 from jobs.landed import LandedRecord
-from jobs.local_influxdb import query
 
 _TYPES = {"integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "string": "VARCHAR"}
 
@@ -16,10 +16,10 @@ _TYPES = {"integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "string"
 def influxdb_records(endpoint: str, database: str) -> list[LandedRecord]:
     """Every point of every measurement in `database`, in time order per series."""
     records = []
-    for measurement in _column(query(endpoint, "SHOW MEASUREMENTS", database)):
-        name = _quoted(measurement)
-        types = dict(_rows(query(endpoint, f"SHOW FIELD KEYS FROM {name}", database)))
-        answer = query(endpoint, f"SELECT * FROM {name} GROUP BY *", database)
+    for measurement in _column(influxql(endpoint, "SHOW MEASUREMENTS", database)):
+        name = quoted_identifier(measurement)
+        types = dict(_rows(influxql(endpoint, f"SHOW FIELD KEYS FROM {name}", database)))
+        answer = influxql(endpoint, f"SELECT * FROM {name} GROUP BY *", database)
         for series in answer["results"][0].get("series", []):
             tags = series.get("tags", {})
             dimensions = [{"Name": k, "Value": v, "DimensionValueType": "VARCHAR"}
@@ -59,6 +59,3 @@ def _rows(answer: dict) -> list[list]:
 def _column(answer: dict) -> list[str]:
     return [values[0] for values in _rows(answer)]
 
-
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace("\\", "\\\\").replace('"', '\\"') + '"'

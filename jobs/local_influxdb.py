@@ -9,14 +9,13 @@ file, its data under the stack's state directory.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from connectors.influxdb import InfluxDBQueryError, influxql
 from jobs import local_stack
 from jobs.config import PROJECT_ROOT
 from jobs.prerequisites import SetupError
@@ -75,8 +74,11 @@ def start(settings: local_stack.StackSettings) -> bool:
         local_stack._start(process)
     try:
         _wait_until_answering(process)
-        query(settings.influxdb_endpoint, f'CREATE DATABASE "{settings.influxdb_database}"',
-              method="POST")
+        try:
+            influxql(settings.influxdb_endpoint,
+                     f'CREATE DATABASE "{settings.influxdb_database}"', method="POST")
+        except InfluxDBQueryError as err:
+            raise SetupError(f"{err}; see {process.log_path}") from None
     except BaseException:
         if started:
             local_stack._stop(process)
@@ -125,27 +127,3 @@ def _pings(endpoint: str) -> bool:
             return response.status == 204
     except (urllib.error.URLError, OSError):
         return False
-
-
-def query(endpoint: str, text: str, database: str | None = None, method: str = "GET") -> dict:
-    """An InfluxQL statement against `/query`, the server's JSON answer (epoch milliseconds)."""
-    params = {"q": text, "epoch": "ms"}
-    if database:
-        params["db"] = database
-    encoded = urllib.parse.urlencode(params)
-    if method == "POST":
-        request = urllib.request.Request(f"{endpoint}/query", data=encoded.encode(), method="POST",
-                                         headers={"Content-Type":
-                                                  "application/x-www-form-urlencoded"})
-    else:
-        request = urllib.request.Request(f"{endpoint}/query?{encoded}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            answer = json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        raise SetupError(f"InfluxQL {text!r} at {endpoint}: {err.code} {err.read()[:300]!r}")
-    for result in answer.get("results", []):
-        if "error" in result:
-            raise SetupError(f"InfluxQL {text!r} at {endpoint}: {result['error']}")
-    return answer
-

@@ -13,6 +13,7 @@ import boto3
 import orjson
 import pytest
 
+from connectors.influxdb import InfluxDBWriter, WriteEndpoint
 from jobs.config import Config
 from jobs.prerequisites import free_ports
 from tests.e2e.conftest import write_properties
@@ -178,3 +179,34 @@ def test_an_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path, sink
     heartbeat_window = ("agents_online", MINUTE + 120_000,
                         (("instance_id", INSTANCE),), (("agents_online", "1"),))
     assert rows(table(config)) == expected_rows(MINUTE) | expected_rows(later) | {heartbeat_window}
+
+
+def test_a_point_influxdb_refuses_is_dead_lettered_with_its_reason(local_stack, job_config,
+                                                                     tmp_path):
+    config = with_target(job_config[0], "influxdb")
+    properties = write_properties(config, tmp_path / "refused.json")
+    # agents_online already holds a string field of that name: the job's integer is a conflict.
+    seeded = InfluxDBWriter(WriteEndpoint.of(config.influxdb, "")).write("agents_online", [{
+        "Dimensions": [{"Name": "instance_id", "Value": "seed"}], "Time": str(MINUTE),
+        "MeasureValues": [{"Name": "agents_online", "Value": "many", "Type": "VARCHAR"}],
+    }], MINUTE)
+    assert seeded.written == 1
+    dead_letters = Path(config.job.dead_letter.removeprefix("jsonl:"))
+    publish(config, MINUTE)
+
+    job = start_job(properties, tmp_path / "job.log")
+    try:
+        wait_for(lambda: dead_letters.exists() and dead_letters.read_text().strip(), job,
+                 tmp_path / "job.log")
+        wait_for(lambda: len(table(config)) >= 3, job, tmp_path / "job.log")
+        time.sleep(3)
+    finally:
+        stop_group(job)
+    letters = [orjson.loads(line) for line in dead_letters.read_text().splitlines()]
+    assert [(d["reason"], d["table"], d["database"]) for d in letters] == [
+        ("influxdb_refused", "agents_online", config.influxdb.database)]
+    assert letters[0]["message"].startswith("refused by InfluxDB (400): partial write: field "
+                                            "type conflict")
+    assert letters[0]["record"]["Time"] == str(MINUTE)
+    queue_rows = {row for row in expected_rows() if row[0] == "queue_interval"}
+    assert {row for row in rows(table(config)) if row[0] == "queue_interval"} == queue_rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from jobs.config import (
     PROJECT_ROOT, Config, InfluxDBSettings, JobSettings, KinesisSettings, TimestreamSettings,
 )
+from jobs import local_influxdb
 from jobs.local_stack import StackSettings, down, up
 from jobs.metrics import load_catalogue
 from jobs.prerequisites import free_ports, require_connector_jar
@@ -74,3 +76,28 @@ def local_stack(job_config, tmp_path):
         yield settings
     finally:
         down(settings)
+
+
+@contextmanager
+def influxdb_server(state_dir: Path, database: str = "connect_metrics"):
+    """The local InfluxDB server alone, on a free port, with `database`; its stack settings."""
+    (port,) = free_ports(1)
+    settings = StackSettings(influxdb_port=port, influxdb_database=database, state_dir=state_dir)
+    local_influxdb.start(settings)
+    try:
+        yield settings
+    finally:
+        local_influxdb.stop(settings)
+
+
+@pytest.fixture
+def influxdb(tmp_path):
+    with influxdb_server(tmp_path / "stack") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def influxdb_module(tmp_path_factory):
+    """(URL, database) of a server shared by a module's tests."""
+    with influxdb_server(tmp_path_factory.mktemp("influxdb")) as settings:
+        yield settings.influxdb_endpoint, settings.influxdb_database

@@ -4,31 +4,14 @@ sink path (line protocol over HTTP) and a real InfluxDB server in place of the j
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from jobs import local_influxdb
 from jobs.config import Config, InfluxDBSettings, TimestreamSettings
 from jobs.influxdb_landed import influxdb_records
-from jobs.local_stack import StackSettings
-from jobs.prerequisites import free_ports
 from tests.operator import test_metrics_truth as truth
 from tests.operator.conftest import run_bounded
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def influxdb(tmp_path):
-    """The local InfluxDB server alone, on a free port."""
-    (port,) = free_ports(1)
-    settings = replace(StackSettings(state_dir=tmp_path / "stack"), influxdb_port=port)
-    local_influxdb.start(settings)
-    try:
-        yield settings
-    finally:
-        local_influxdb.stop(settings)
 
 
 def test_every_table_read_back_from_influxdb_equals_the_ground_truth(influxdb, tmp_path):

@@ -21,9 +21,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from connectors.influxdb import InfluxDBWriter, WriteEndpoint
-from jobs import cli, local_influxdb
+from jobs import cli
 from jobs.config import Config, InfluxDBSettings, TimestreamSettings
-from jobs.local_stack import StackSettings
 from jobs.local_stack import create_timestream_tables
 from jobs.prerequisites import free_ports
 from jobs.top.emulator import EmulatorStore
@@ -31,7 +30,7 @@ from jobs.top.influxdb import InfluxDBStore
 from jobs.top.live import Screen, watch
 from jobs.top.render import ALL_QUEUES, TITLE, render
 from jobs.top.snapshot import load
-from tests.e2e.conftest import write_properties
+from tests.e2e.conftest import influxdb_server, write_properties
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +49,7 @@ def emulator(request, tmp_path):
     """moto or InfluxDB on a free port, with the dashboard's tables; what was written, for the
     expectations."""
     if request.param == "influxdb":
-        yield from influxdb_server(tmp_path)
+        yield from influxdb_store(tmp_path)
         return
     (port,) = free_ports(1)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
@@ -106,15 +105,9 @@ class Emulator:
                    if key[0] == table and set(dims.items()) <= set(key[1]))
 
 
-def influxdb_server(tmp_path):
-    (port,) = free_ports(1)
-    settings = StackSettings(influxdb_port=port, influxdb_database=DATABASE,
-                             state_dir=tmp_path / "stack")
-    local_influxdb.start(settings)
-    try:
+def influxdb_store(tmp_path):
+    with influxdb_server(tmp_path / "stack", DATABASE) as settings:
         yield InfluxServer(settings.influxdb_endpoint)
-    finally:
-        local_influxdb.stop(settings)
 
 
 class InfluxServer(Emulator):

@@ -62,7 +62,8 @@ class MetricSinkFunction(KeyedProcessFunction):
         self._settings = settings
         self._influxdb = influxdb
         influx = settings.target == "influxdb"
-        self._refusal = "influxdb_refused" if influx else "timestream_refused"
+        self._target = "influxdb" if influx else "timestream"
+        self._refusal = f"{self._target}_refused"
         self._database = influxdb.database if influx else settings.database
 
     def open(self, runtime_context: RuntimeContext):
@@ -72,7 +73,7 @@ class MetricSinkFunction(KeyedProcessFunction):
         self._count = runtime_context.get_state(ValueStateDescriptor("pending-count", Types.INT()))
         self._timer = runtime_context.get_state(ValueStateDescriptor("flush-timer", Types.LONG()))
         self._writer = record_writer(self._settings, self._influxdb)
-        group = runtime_context.get_metrics_group().add_group("timestream")
+        group = runtime_context.get_metrics_group().add_group(self._target)
         self._written = group.counter("recordsWritten")
         self._batches = group.counter("batches")
         self._retries = group.counter("retries")

@@ -198,7 +198,9 @@ def up(settings: StackSettings) -> StackStatus:
         for port, setting in emulator.ports:
             require_port_free(settings.host, port, emulator.name, setting)
     started: list[_Emulator] = []
+    influxdb_started = False
     try:
+        influxdb_started = local_influxdb.start(settings)
         for emulator in to_start:
             _start(emulator)
             started.append(emulator)
@@ -207,10 +209,11 @@ def up(settings: StackSettings) -> StackStatus:
                        f"see {emulators[0].log_path}")
         create_timestream_tables(settings.timestream_endpoint, settings.region,
                                  settings.database, settings.tables)
-        local_influxdb.start(settings)
     except BaseException:
         for emulator in started:
             _stop(emulator)
+        if influxdb_started:
+            local_influxdb.stop(settings)
         raise
     return _status((*emulators, local_influxdb.server(settings)))
 

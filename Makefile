@@ -7,6 +7,7 @@ JAR := connectors/target/connect-metrics-connectors.jar
 INFLUXD := .local/bin/influxd
 INFLUXDB_VERSION := v1.8.3
 DURATION ?= 0
+SINK ?=
 PYTEST_ARGS ?=
 BENCH_RECORDS ?= 1000000
 BENCH_ARGS ?=
@@ -14,7 +15,7 @@ BENCH_ARGS ?=
 .PHONY: demo test bench setup prerequisites connectors lint clean
 
 demo: setup
-	$(PY) -m jobs.cli demo --duration $(DURATION)
+	$(PY) -m jobs.cli demo --duration $(DURATION) $(if $(SINK),--sink $(SINK))
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

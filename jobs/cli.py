@@ -160,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         "and show the live dashboard of `top` over what lands in the Timestream emulator; "
         "everything stops on Ctrl-C or after --duration.",
     )
+    demo.add_argument("--sink", metavar="TARGET", help=SINK_HELP)
     demo.add_argument("--duration", type=float, default=0, metavar="SECONDS",
                       help="stop after this many seconds (default 0: until Ctrl-C)")
     demo.set_defaults(handler=_demo)
@@ -267,7 +268,10 @@ def _top(args: argparse.Namespace, config: Config) -> int:
 def _demo(args: argparse.Namespace, config: Config) -> int:
     from jobs.demo import run_demo
 
-    return run_demo(config, _tables(config), args.duration, args.config)
+    from connectors.sink_target import with_sink
+
+    config = with_sink(config, args.sink) if args.sink else config
+    return run_demo(config, _tables(config), args.duration, args.config, args.sink)
 
 
 if __name__ == "__main__":

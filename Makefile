@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 JAR := connectors/target/connect-metrics-connectors.jar
+INFLUXD := .local/bin/influxd
+INFLUXDB_VERSION := v1.8.3
 DURATION ?= 0
+SINK ?=
 PYTEST_ARGS ?=
 BENCH_RECORDS ?= 1000000
 BENCH_ARGS ?=
@@ -12,7 +15,7 @@ BENCH_ARGS ?=
 .PHONY: demo test bench setup prerequisites connectors lint clean
 
 demo: setup
-	$(PY) -m jobs.cli demo --duration $(DURATION)
+	$(PY) -m jobs.cli demo --duration $(DURATION) $(if $(SINK),--sink $(SINK))
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -23,7 +26,7 @@ bench: setup
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check jobs connectors simulator benchmarks deploy docker tests main.py
 
-setup: prerequisites $(VENV)/.installed node_modules/.installed $(JAR)
+setup: prerequisites $(VENV)/.installed node_modules/.installed $(JAR) $(INFLUXD)
 
 prerequisites:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] in ((3, 11), (3, 12)) else "Python 3.11 or 3.12 is needed; found " + sys.version.split()[0] + ". Install python3.11, or run make PYTHON=/path/to/python3.11")'
@@ -46,6 +49,15 @@ $(JAR): connectors/pom.xml $(shell find connectors/src -type f 2>/dev/null)
 	@echo "setup: building the Kinesis connector jar with Maven"
 	mvn --batch-mode --quiet --no-transfer-progress -f connectors/pom.xml package
 	@test -f $@
+
+# The local InfluxDB server (InfluxDB 1.8: v1 /write and /query, v2 /api/v2/write), built from
+# its Go module; an influxd already on PATH (Debian's influxdb package) is used instead.
+$(INFLUXD):
+	@if command -v influxd >/dev/null; then mkdir -p $(@D) && ln -sf "$$(command -v influxd)" $@; \
+	elif command -v go >/dev/null; then \
+	  echo "setup: building InfluxDB $(INFLUXDB_VERSION) with Go (about two minutes the first time)"; \
+	  GOBIN=$(abspath $(@D)) go install github.com/influxdata/influxdb/cmd/influxd@$(INFLUXDB_VERSION); \
+	else echo "setup: the local InfluxDB needs Go (https://go.dev/dl) or Debian's influxdb package" >&2; exit 1; fi
 
 clean:
 	-$(PY) -m jobs.cli dev down 2>/dev/null

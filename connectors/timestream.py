@@ -6,8 +6,6 @@ records in checkpointed state and calls `TimestreamWriter.write` with them.
 
 from __future__ import annotations
 
-import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from pathlib import Path
 import orjson
 from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
 
+from connectors.retry import BoundedRetry
 from jobs.metrics import NOT_WRITTEN, MetricTable
 
 MAX_RECORDS_PER_CALL = 100
@@ -29,7 +28,6 @@ _RETRYABLE_CODES = {
     "RequestTimeoutException",
 }
 _VALUE_TYPES = {"BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR", "TIMESTAMP"}
-LOG = logging.getLogger(__name__)
 
 
 class TimestreamWriteError(RuntimeError):
@@ -195,11 +193,7 @@ class TimestreamWriter:
         self._client = client
         self._database = database
         self._limits = limits
-        self._max_retry_s = max_retry_s
-        self._base_delay_s = base_delay_s
-        self._max_delay_s = max_delay_s
-        self._sleep = sleep
-        self._clock = clock
+        self._retry = BoundedRetry(max_retry_s, base_delay_s, max_delay_s, sleep, clock)
 
     def write(self, table: str, records: Iterable[dict], now_ms: int) -> WriteOutcome:
         outcome = WriteOutcome()
@@ -215,10 +209,9 @@ class TimestreamWriter:
         return outcome
 
     def _write_batch(self, table: str, batch: list[dict], outcome: WriteOutcome) -> None:
-        started = self._clock()
-        attempt = 0
+        attempts = self._retry.attempts()
         while batch:
-            attempt += 1
+            attempts.begin()
             outcome.calls += 1
             try:
                 self._client.write_records(
@@ -246,16 +239,10 @@ class TimestreamWriter:
                 problem = f"Timestream {code or status}"
             except (BotoConnectionError, HTTPClientError) as err:
                 problem = f"Timestream unreachable ({err})"
-            waited = self._clock() - started
-            if waited >= self._max_retry_s:
-                raise TimestreamWriteError(
-                    f"{problem}: {len(batch)} records for {self._database}.{table} still unwritten "
-                    f"after {attempt} attempts over {waited:.0f} s; the job stops rather than "
-                    "drop them and resumes from its last checkpoint"
-                )
-            LOG.warning("%s on %s (attempt %d), retrying", problem, table, attempt)
+            attempts.failed(f"{problem} on {table}",
+                            f"{len(batch)} records for {self._database}.{table}",
+                            TimestreamWriteError)
             outcome.retries += 1
-            self._sleep(self._backoff(attempt))
 
     def _resolve_rejections(self, batch: list[dict], response: dict, outcome: WriteOutcome):
         """The records to send again; Timestream wrote every record it did not reject."""
@@ -273,10 +260,6 @@ class TimestreamWriter:
             else:
                 again.append({**record, "Version": existing + 1})
         return again
-
-    def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._max_delay_s, self._base_delay_s * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
 
 
 class JsonLinesRecordWriter:

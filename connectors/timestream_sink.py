@@ -1,12 +1,16 @@
-"""The Flink side of the Timestream sink: pending records live in keyed, checkpointed state.
+"""The Flink side of the metric sink: pending records live in keyed, checkpointed state.
 
-Records wait in `ListState` (key: table) until a batch is full or the flush interval passes, so
-a record that was not yet written when a checkpoint completes is inside that checkpoint and is
-written again after a restore: at-least-once, and with monotonic versions, exact in the table.
+The same operator writes to Timestream for LiveAnalytics, to InfluxDB (Timestream for InfluxDB
+or any server) or to a JSON-lines file; only the writer it calls differs. Records wait in
+`ListState` (key: table) until a batch is full or the flush interval passes, so a record that
+was not yet written when a checkpoint completes is inside that checkpoint and is written again
+after a restore: at-least-once, and with monotonic versions (or InfluxDB's last write per
+point), exact in the table.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import boto3
@@ -17,15 +21,17 @@ from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
 from connectors.dead_letter import jsonl_path
+from connectors.sink_target import ACCEPTED_FORMS
 from connectors.timestream import JsonLinesRecordWriter, RecordLimits, TimestreamWriter
-from jobs.config import TimestreamSettings
+from jobs.config import InfluxDBSettings, TimestreamSettings
 
 SINK_DEAD_LETTERS = OutputTag("sink-dead-letters", Types.STRING())
 END_OF_INPUT = 2**63 - 1  # the final watermark
 
 
-def record_writer(settings: TimestreamSettings):
-    """The writer for `Timestream.target`: `timestream` (AWS or any endpoint) or `jsonl:PATH`."""
+def record_writer(settings: TimestreamSettings, influxdb: InfluxDBSettings):
+    """The writer for `Timestream.target`: `timestream` (AWS or any endpoint), `influxdb` (the
+    InfluxDB property group) or `jsonl:PATH`."""
     limits = RecordLimits(
         memory_retention_hours=settings.memory_retention_hours,
         magnetic_writes=settings.magnetic_writes,
@@ -39,18 +45,26 @@ def record_writer(settings: TimestreamSettings):
             config=BotoConfig(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30),
         )
         return TimestreamWriter(client, settings.database, limits, settings.max_retry_seconds)
+    if settings.target == "influxdb":
+        from connectors.influxdb import InfluxDBWriter, WriteEndpoint, read_token
+
+        endpoint = WriteEndpoint.of(influxdb, read_token(influxdb, dict(os.environ)))
+        return InfluxDBWriter(endpoint, influxdb.batch_lines, settings.max_retry_seconds)
     if settings.target.startswith("jsonl:"):
         return JsonLinesRecordWriter(jsonl_path(settings.target), settings.database, limits)
-    raise ValueError(
-        f"Timestream.target {settings.target!r} is not supported: use timestream or jsonl:PATH"
-    )
+    raise ValueError(f"Timestream.target {settings.target!r} is not one of: {ACCEPTED_FORMS}")
 
 
-class TimestreamSinkFunction(KeyedProcessFunction):
+class MetricSinkFunction(KeyedProcessFunction):
     """Input: (table, record JSON) keyed by table. Side output: records refused for good."""
 
-    def __init__(self, settings: TimestreamSettings):
+    def __init__(self, settings: TimestreamSettings, influxdb: InfluxDBSettings):
         self._settings = settings
+        self._influxdb = influxdb
+        influx = settings.target == "influxdb"
+        self._target = "influxdb" if influx else "timestream"
+        self._refusal = f"{self._target}_refused"
+        self._database = influxdb.database if influx else settings.database
 
     def open(self, runtime_context: RuntimeContext):
         self._pending = runtime_context.get_list_state(
@@ -58,8 +72,8 @@ class TimestreamSinkFunction(KeyedProcessFunction):
         )
         self._count = runtime_context.get_state(ValueStateDescriptor("pending-count", Types.INT()))
         self._timer = runtime_context.get_state(ValueStateDescriptor("flush-timer", Types.LONG()))
-        self._writer = record_writer(self._settings)
-        group = runtime_context.get_metrics_group().add_group("timestream")
+        self._writer = record_writer(self._settings, self._influxdb)
+        group = runtime_context.get_metrics_group().add_group(self._target)
         self._written = group.counter("recordsWritten")
         self._batches = group.counter("batches")
         self._retries = group.counter("retries")
@@ -100,8 +114,8 @@ class TimestreamSinkFunction(KeyedProcessFunction):
             self._refused.inc(len(outcome.refused))
             for record, reason in outcome.refused:
                 yield SINK_DEAD_LETTERS, orjson.dumps({
-                    "reason": "timestream_refused", "message": reason,
-                    "database": self._settings.database, "table": table, "record": record,
+                    "reason": self._refusal, "message": reason,
+                    "database": self._database, "table": table, "record": record,
                 }).decode()
         self._pending.clear()
         self._count.clear()

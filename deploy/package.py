@@ -39,8 +39,10 @@ CACHE_DIR = PROJECT_ROOT / ".local" / "package"
 # apache-beam (which requires orjson) and others, but not on boto3. boto3 needs botocore,
 # s3transfer and jmespath; botocore's other needs (python-dateutil, urllib3) come with pyflink.
 # orjson is vendored although apache-beam brings one, so the job runs the version it is tested
-# with.
-RUNTIME_REQUIREMENTS = ("boto3", "botocore", "s3transfer", "jmespath", "orjson")
+# with. influxdb-client (line protocol for the InfluxDB target) needs reactivex; its other needs
+# (certifi, python-dateutil, urllib3) come with pyflink.
+RUNTIME_REQUIREMENTS = ("boto3", "botocore", "s3transfer", "jmespath", "orjson",
+                        "influxdb-client", "reactivex")
 
 FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644

@@ -17,6 +17,8 @@ from simulator import cli as simulator_cli
 
 LOG = logging.getLogger("connect-metrics")
 MSF_PYTHON = "3.12"
+SINK_HELP = ("where metric records go (default from Timestream.target): timestream, jsonl:PATH, "
+             "influxdb (the InfluxDB property group) or influxdb:http://HOST:PORT/DATABASE")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dead-letter", metavar="TARGET",
                      help="where unusable records go: jsonl:PATH (default from Job.dead.letter)")
     run.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
+    run.add_argument("--sink", metavar="TARGET", help=SINK_HELP)
     run.add_argument("--restore", type=Path, metavar="CHECKPOINT",
                      help="resume from a retained checkpoint (a chk-N directory under "
                      "Job.checkpoint.dir)")
@@ -72,9 +75,7 @@ def _parser() -> argparse.ArgumentParser:
         ".gz, both feeds mixed or separate, one record per line), then exit.",
     )
     replay.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    replay.add_argument("--sink", metavar="TARGET",
-                        help="timestream (the configured endpoint) or jsonl:PATH (the exact "
-                        "records, one {database, table, record} object per line)")
+    replay.add_argument("--sink", metavar="TARGET", help=SINK_HELP)
     replay.add_argument("--dead-letter", metavar="TARGET",
                         help="where unusable records go: jsonl:PATH (default from Job.dead.letter)")
     replay.add_argument("--parallelism", type=int, metavar="N", help="job parallelism")
@@ -169,6 +170,9 @@ def _parser() -> argparse.ArgumentParser:
     top.add_argument("--timestream", action="store_true",
                      help="read Amazon Timestream (timestream-query, AWS default credentials) "
                      "instead of the emulator at Timestream.endpoint")
+    top.add_argument("--influxdb", action="store_true",
+                     help="read InfluxDB at InfluxDB.url with InfluxQL (the default when "
+                     "Timestream.target is influxdb)")
     top.add_argument("--region", metavar="REGION",
                      help="Timestream region (default: Timestream.region)")
     top.add_argument("--database", metavar="NAME",
@@ -184,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
         "and show the live dashboard of `top` over what lands in the Timestream emulator; "
         "everything stops on Ctrl-C or after --duration.",
     )
+    demo.add_argument("--sink", metavar="TARGET", help=SINK_HELP)
     demo.add_argument("--duration", type=float, default=0, metavar="SECONDS",
                       help="stop after this many seconds (default 0: until Ctrl-C)")
     demo.set_defaults(handler=_demo)
@@ -193,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
 def _job_config(args: argparse.Namespace, config: Config) -> Config:
     """The configuration with the command line's overrides, checked before Flink starts."""
     from connectors.dead_letter import check_target
+    from connectors.sink_target import check_sink, with_sink
     from jobs import prerequisites
     from jobs.main import CONNECTOR_JAR, use_local_credentials
 
@@ -202,8 +208,8 @@ def _job_config(args: argparse.Namespace, config: Config) -> Config:
     if args.parallelism:
         job = replace(job, parallelism=args.parallelism)
     config = replace(config, job=job)
-    if getattr(args, "sink", None):
-        config = replace(config, timestream=replace(config.timestream, target=args.sink))
+    config = with_sink(config, args.sink) if args.sink else config
+    check_sink(config)
     load_catalogue(Path(config.job.sql_dir))
     check_target(config.job.dead_letter)
     prerequisites.require_java()
@@ -315,7 +321,7 @@ def _top(args: argparse.Namespace, config: Config) -> int:
                                                              and args.frames < 1):
         raise ValueError("--refresh must be positive and --frames at least 1")
     names = read_queue_names(args.queue_names) if args.queue_names else None
-    store = open_store(config, args.timestream, args.region, args.database)
+    store = open_store(config, args.timestream, args.region, args.database, args.influxdb)
     try:
         last = watch(store, Screen(width=args.width), args.refresh or default_refresh(store),
                      frames=args.frames, queue_names=names)
@@ -327,7 +333,10 @@ def _top(args: argparse.Namespace, config: Config) -> int:
 def _demo(args: argparse.Namespace, config: Config) -> int:
     from jobs.demo import run_demo
 
-    return run_demo(config, _tables(config), args.duration, args.config)
+    from connectors.sink_target import with_sink
+
+    config = with_sink(config, args.sink) if args.sink else config
+    return run_demo(config, _tables(config), args.duration, args.config, args.sink)
 
 
 if __name__ == "__main__":

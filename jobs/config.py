@@ -51,6 +51,39 @@ class TimestreamSettings:
     raw_tables: bool = False
 
 
+INFLUXDB_APIS = ("v1", "v2", "v3")
+"""The write API: v1 `/write` (InfluxDB 1.x, and 2.x/3 through their v1 compatibility), v2
+`/api/v2/write` (InfluxDB 2.x, Timestream for InfluxDB 2), v3 `/api/v3/write_lp` (InfluxDB 3)."""
+
+
+@dataclass(frozen=True)
+class InfluxDBSettings:
+    """Where `Timestream.target` `influxdb` writes. `database` is the v1/v3 database or the v2
+    bucket. The token comes from `token.secret.arn` (AWS Secrets Manager) when set, else from
+    `token`, else from the CONNECT_METRICS_INFLUXDB_TOKEN environment variable; a server
+    without authentication needs none."""
+
+    url: str = "http://127.0.0.1:8086"
+    api: str = "v1"
+    database: str = "connect_metrics"
+    org: str = ""
+    token: str = ""
+    token_secret_arn: str = ""
+    batch_lines: int = 5_000
+
+    def __post_init__(self) -> None:
+        if self.api not in INFLUXDB_APIS:
+            raise ConfigError(f"api: {self.api!r}; use " + ", ".join(INFLUXDB_APIS))
+        if not self.url.startswith(("http://", "https://")):
+            raise ConfigError(f"url: {self.url!r} is not an http:// or https:// URL")
+        if not self.database:
+            raise ConfigError("database must not be empty (the database, or the v2 bucket)")
+        if self.api == "v2" and not self.org:
+            raise ConfigError("org is needed with api v2 (the organization of the bucket)")
+        if self.batch_lines <= 0:
+            raise ConfigError("batch.lines must be positive")
+
+
 PYTHON_EXECUTION_MODES = ("process", "thread")
 """PyFlink's `python.execution-mode`: Python functions in a Python process of their own, or
 inside the JVM (through pemja), without a round trip per record and per state write."""
@@ -104,6 +137,7 @@ class JobSettings:
 class Config:
     kinesis: KinesisSettings = field(default_factory=KinesisSettings)
     timestream: TimestreamSettings = field(default_factory=TimestreamSettings)
+    influxdb: InfluxDBSettings = field(default_factory=InfluxDBSettings)
     job: JobSettings = field(default_factory=JobSettings)
 
     @classmethod
@@ -156,8 +190,11 @@ class Config:
         return cls(**values)
 
 
+_GROUP_IDS = {"influxdb": "InfluxDB"}
+
+
 def _group_id(section: str) -> str:
-    return section.capitalize()
+    return _GROUP_IDS.get(section, section.capitalize())
 
 
 def _section_name(group_id: str) -> str:

@@ -15,8 +15,7 @@ from jobs import local_stack
 from jobs.config import PROJECT_ROOT, Config
 from jobs.landed import landed_records
 from jobs.prerequisites import SetupError
-from jobs.top.emulator import EmulatorStore
-from jobs.top.live import EMULATOR_REFRESH_S, Screen, watch
+from jobs.top.live import EMULATOR_REFRESH_S, Screen, open_store, watch
 
 LOG_DIR = PROJECT_ROOT / ".local"
 SIMULATOR_ARGS = ("--agents", "30", "--queues", "3", "--rate", "6", "--backlog", "10m",
@@ -27,26 +26,30 @@ PLAIN_REFRESH_S = 5.0
 """Seconds between frames when stdout is not a terminal, so a log gets a frame now and then."""
 
 
-def run_demo(config: Config, tables: list[str], duration_s: float, config_path: Path | None) -> int:
-    """Run everything until `duration_s` passes (0: until Ctrl-C); stop all of it either way."""
+def run_demo(config: Config, tables: list[str], duration_s: float, config_path: Path | None,
+             sink: str | None = None) -> int:
+    """Run everything until `duration_s` passes (0: until Ctrl-C); stop all of it either way.
+    `sink` is the job's `--sink` (already applied to `config`)."""
     settings = local_stack.StackSettings.from_config(config, tables)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
-    endpoint, database = config.timestream.endpoint, config.timestream.database
+    store = open_store(config)
     landed = 0
     try:
         try:
             local_stack.up(settings)
             base = [sys.executable, "-m", "jobs.cli"]
             options = ["--config", str(config_path)] if config_path else []
-            children.append(start_logged([*base, "run", *options], LOG_DIR / "job.log"))
+            sink_option = ["--sink", sink] if sink else []
+            children.append(start_logged([*base, "run", *options, *sink_option],
+                                         LOG_DIR / "job.log"))
             children.append(start_logged([*base, "simulate", *options, *SIMULATOR_ARGS],
                                    LOG_DIR / "simulator.log"))
             print(f"demo: job log {LOG_DIR / 'job.log'}, "
                   f"simulator log {LOG_DIR / 'simulator.log'}")
             screen = Screen()
             watch(
-                EmulatorStore(endpoint, database), screen,
+                store, screen,
                 EMULATOR_REFRESH_S if screen.redraw else PLAIN_REFRESH_S,
                 deadline=time.monotonic() + duration_s if duration_s else None,
                 queue_names=simulated_queue_names(), check=lambda: _check(children),
@@ -54,11 +57,11 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
         except KeyboardInterrupt:
             pass
         _stop_all(children)  # first, so the job's last writes are counted
-        landed = _count_landed(endpoint, database)
+        landed = _count_landed(config)
     finally:
         _stop_all(children)
         local_stack.down(settings)
-    print(f"demo: {landed} metric rows landed in the Timestream emulator")
+    print(f"demo: {landed} metric rows landed in the {store.description}")
     if landed == 0:
         print(f"demo: no rows arrived; see {LOG_DIR / 'job.log'}", file=sys.stderr)
         return 1
@@ -85,12 +88,16 @@ def _check(children: list[subprocess.Popen]) -> None:
             )
 
 
-def _count_landed(endpoint: str, database: str) -> int:
+def _count_landed(config: Config) -> int:
+    from connectors.influxdb import InfluxDBQueryError
+    from jobs.influxdb_landed import influxdb_records
+
     try:
-        return len(landed_records(endpoint, database))
-    except (urllib.error.URLError, OSError) as err:
-        print(f"demo: could not count the rows in the Timestream emulator: {err}",
-              file=sys.stderr)
+        if config.timestream.target == "influxdb":
+            return len(influxdb_records(config.influxdb.url, config.influxdb.database))
+        return len(landed_records(config.timestream.endpoint, config.timestream.database))
+    except (urllib.error.URLError, OSError, InfluxDBQueryError) as err:
+        print(f"demo: could not count the rows written: {err}", file=sys.stderr)
         return 0
 
 

@@ -1,6 +1,7 @@
 """The local emulator stack behind `connect-metrics dev up | down | status`.
 
-kinesis-mock (Node) stands in for Kinesis and moto's server for Timestream Write. Both run
+kinesis-mock (Node) stands in for Kinesis and moto's server for Timestream Write; a real InfluxDB
+server (`jobs.local_influxdb`) is the database of the InfluxDB target. All run
 detached in their own session so they outlive the CLI that started them. Each has a pid file
 that records the pid with the process's start time and command line: `down` then never signals
 a program that later reused the pid, and a second `up` finds and reuses what already runs.
@@ -25,6 +26,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
+from jobs import local_influxdb
 from jobs.config import PROJECT_ROOT, Config
 from jobs.prerequisites import (
     SetupError,
@@ -71,6 +73,8 @@ class StackSettings:
     kinesis_port: int = 4568
     kinesis_tls_port: int = 4567
     timestream_port: int = 4570
+    influxdb_port: int = 8086
+    influxdb_database: str = "connect_metrics"
     state_dir: Path = STATE_DIR
     streams: tuple[Stream, ...] = (Stream("agent-events"), Stream("contact-events"))
     database: str = "connect_metrics"
@@ -78,12 +82,14 @@ class StackSettings:
     kinesis_mock_dir: Path = KINESIS_MOCK_DIR
 
     def __post_init__(self) -> None:
-        ports = (self.kinesis_port, self.kinesis_tls_port, self.timestream_port)
+        ports = (self.kinesis_port, self.kinesis_tls_port, self.timestream_port,
+                 self.influxdb_port)
         if len(set(ports)) != len(ports):
             raise SetupError(
-                f"the Kinesis port {self.kinesis_port}, Kinesis TLS port {self.kinesis_tls_port} "
-                f"and Timestream port {self.timestream_port} must all differ; change "
-                f"{KINESIS_PORT_SETTING} or {TIMESTREAM_PORT_SETTING}"
+                f"the Kinesis port {self.kinesis_port}, Kinesis TLS port {self.kinesis_tls_port}, "
+                f"Timestream port {self.timestream_port} and InfluxDB port {self.influxdb_port} "
+                f"must all differ; change {KINESIS_PORT_SETTING}, {TIMESTREAM_PORT_SETTING} or "
+                "the `url` property of the InfluxDB property group"
             )
 
     @property
@@ -93,6 +99,10 @@ class StackSettings:
     @property
     def timestream_endpoint(self) -> str:
         return f"http://{self.host}:{self.timestream_port}"
+
+    @property
+    def influxdb_endpoint(self) -> str:
+        return f"http://{self.host}:{self.influxdb_port}"
 
     @classmethod
     def from_config(
@@ -111,6 +121,9 @@ class StackSettings:
             kinesis_port=kinesis_port,
             kinesis_tls_port=kinesis_port - 1,
             timestream_port=_local_port(config.timestream.endpoint, TIMESTREAM_PORT_SETTING),
+            influxdb_port=_local_port(config.influxdb.url,
+                                      "the `url` property of the InfluxDB property group"),
+            influxdb_database=config.influxdb.database,
             state_dir=state_dir,
             streams=(Stream(config.kinesis.agent_stream), Stream(config.kinesis.contact_stream)),
             database=config.timestream.database,
@@ -190,7 +203,9 @@ def up(settings: StackSettings) -> StackStatus:
         for port, setting in emulator.ports:
             require_port_free(settings.host, port, emulator.name, setting)
     started: list[_Emulator] = []
+    influxdb_started = False
     try:
+        influxdb_started = local_influxdb.start(settings)
         for emulator in to_start:
             start_process(emulator)
             started.append(emulator)
@@ -202,8 +217,10 @@ def up(settings: StackSettings) -> StackStatus:
     except BaseException:
         for emulator in started:
             stop_process(emulator)
+        if influxdb_started:
+            local_influxdb.stop(settings)
         raise
-    return _status(emulators)
+    return _status((*emulators, local_influxdb.server(settings)))
 
 
 def down(settings: StackSettings) -> None:
@@ -211,11 +228,12 @@ def down(settings: StackSettings) -> None:
     stopped = [e for e in _emulators(settings) if stop_process(e)]
     for emulator in stopped:
         wait_ports_released(settings.host, emulator)
+    local_influxdb.stop(settings)
 
 
 def status(settings: StackSettings) -> str:
     """One line per emulator, read from pid files alone so it is instant and changes nothing."""
-    return str(_status(_emulators(settings)))
+    return str(_status((*_emulators(settings), local_influxdb.server(settings))))
 
 
 def _local_port(endpoint: str, setting: str) -> int:
@@ -235,6 +253,7 @@ def _local_port(endpoint: str, setting: str) -> int:
 
 def _require_installed(settings: StackSettings) -> None:
     require_node()
+    local_influxdb.influxd_path()
     if not (settings.kinesis_mock_dir / "main.js").is_file():
         raise SetupError(
             f"kinesis-mock is not installed ({settings.kinesis_mock_dir} has no main.js); "

@@ -31,7 +31,7 @@ from connectors.dead_letter import DeadLetterFunction
 from connectors.kinesis_source import is_clock
 from connectors.raw_events import agent_event_records, contact_event_records
 from connectors.timestream import to_record, version_now
-from connectors.timestream_sink import SINK_DEAD_LETTERS, TimestreamSinkFunction
+from connectors.timestream_sink import SINK_DEAD_LETTERS, MetricSinkFunction
 from jobs.clock import FeedClocks, Tick
 from jobs.config import Config
 from jobs.events import AgentEvent, ContactEvent, ParseOptions, parse_record
@@ -233,8 +233,9 @@ def build_job(env: StreamExecutionEnvironment, config: Config,
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
     written = (
         union.key_by(lambda r: r[0], key_type=Types.STRING())
-        .process(TimestreamSinkFunction(config.timestream), output_type=Types.STRING())
-        .name("timestream").uid("timestream-sink")
+        .process(MetricSinkFunction(config.timestream, config.influxdb),
+                 output_type=Types.STRING())
+        .name("timestream").uid("metric-sink")
     )
     dead_letters = parsed.get_side_output(DEAD_LETTERS).union(
         written.get_side_output(SINK_DEAD_LETTERS)

@@ -8,6 +8,7 @@ output stays readable as plain text.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import time
@@ -93,9 +94,17 @@ def watch(store: Store, screen: Screen, refresh_s: float, *, frames: int | None 
 
 
 def open_store(config: Config, timestream: bool = False, region: str | None = None,
-               database: str | None = None) -> Store:
-    """Amazon Timestream when asked for (or when no endpoint is configured, which means AWS),
-    else the emulator at the configured endpoint."""
+               database: str | None = None, influxdb: bool = False) -> Store:
+    """InfluxDB at InfluxDB.url when asked for or when the job writes there
+    (`Timestream.target` influxdb); Amazon Timestream when asked for (or when no endpoint is
+    configured, which means AWS); else the emulator at the configured endpoint."""
+    if influxdb or (config.timestream.target == "influxdb" and not timestream):
+        from connectors.influxdb import read_token
+        from jobs.top.influxdb import InfluxDBStore
+
+        settings = config.influxdb
+        return InfluxDBStore(settings.url, database or settings.database,
+                             read_token(settings, dict(os.environ)))
     database = database or config.timestream.database
     if timestream or not config.timestream.endpoint:
         return TimestreamStore.connect(region or config.timestream.region, database)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from jobs.config import PROJECT_ROOT, Config, JobSettings, KinesisSettings, TimestreamSettings
+from jobs.config import (
+    PROJECT_ROOT, Config, InfluxDBSettings, JobSettings, KinesisSettings, TimestreamSettings,
+)
+from jobs import local_influxdb
 from jobs.local_stack import StackSettings, down, up
 from jobs.metrics import load_catalogue
 from jobs.prerequisites import free_ports, require_connector_jar
@@ -38,13 +42,14 @@ def e2e_sql_dir(tmp_path: Path) -> Path:
 def job_config(tmp_path):
     """A configuration on free ports with the e2e tables, and the application_properties.json
     that says it."""
-    kinesis, timestream = free_ports(2)
+    kinesis, timestream, influxdb = free_ports(3)
     config = Config(
         # The scenarios put past events in bursts with pauses between; a source clock would move
         # event time on with the wall clock during a pause (test_quiet_night turns it on).
         kinesis=KinesisSettings(endpoint=f"http://127.0.0.1:{kinesis}", poll_interval_ms=100,
                                 idle_clock_ms=0),
         timestream=TimestreamSettings(endpoint=f"http://127.0.0.1:{timestream}"),
+        influxdb=InfluxDBSettings(url=f"http://127.0.0.1:{influxdb}"),
         job=JobSettings(sql_dir=str(e2e_sql_dir(tmp_path)),
                         dead_letter=f"jsonl:{tmp_path / 'dead-letters.jsonl'}",
                         checkpoint_interval_ms=2_000,
@@ -57,7 +62,7 @@ def job_config(tmp_path):
 
 @pytest.fixture
 def local_stack(job_config, tmp_path):
-    """kinesis-mock and moto on the job configuration's ports, stopped afterwards."""
+    """kinesis-mock, moto and InfluxDB on the job configuration's ports, stopped afterwards."""
     require_connector_jar(CONNECTOR_JAR)
     config, _ = job_config
     tables = [m.table for m in load_catalogue(config.job.sql_dir)]
@@ -71,3 +76,28 @@ def local_stack(job_config, tmp_path):
         yield settings
     finally:
         down(settings)
+
+
+@contextmanager
+def influxdb_server(state_dir: Path, database: str = "connect_metrics"):
+    """The local InfluxDB server alone, on a free port, with `database`; its stack settings."""
+    (port,) = free_ports(1)
+    settings = StackSettings(influxdb_port=port, influxdb_database=database, state_dir=state_dir)
+    local_influxdb.start(settings)
+    try:
+        yield settings
+    finally:
+        local_influxdb.stop(settings)
+
+
+@pytest.fixture
+def influxdb(tmp_path):
+    with influxdb_server(tmp_path / "stack") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def influxdb_module(tmp_path_factory):
+    """(URL, database) of a server shared by a module's tests."""
+    with influxdb_server(tmp_path_factory.mktemp("influxdb")) as settings:
+        yield settings.influxdb_endpoint, settings.influxdb_database

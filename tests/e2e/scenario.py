@@ -65,6 +65,18 @@ def put(client, stream: str, records: list[bytes]) -> None:
     assert response["FailedRecordCount"] == 0
 
 
+def landed(config) -> list:
+    """The rows the configured sink target holds, as `LandedRecord`s: the Timestream emulator's
+    (one per upsert key, the highest version) or InfluxDB's, read back with InfluxQL."""
+    from jobs.influxdb_landed import influxdb_records
+    from jobs.landed import as_timestream_table, landed_records
+
+    if config.timestream.target == "influxdb":
+        return influxdb_records(config.influxdb.url, config.influxdb.database)
+    return as_timestream_table(
+        landed_records(config.timestream.endpoint, config.timestream.database))
+
+
 def rows(records) -> set:
     return {
         (r.table, r.time_ms, tuple(sorted(r.dimensions.items())), tuple(sorted(r.measures.items())))

@@ -1,4 +1,5 @@
-"""The emulator stack behind `connect-metrics dev`: real kinesis-mock and moto processes."""
+"""The emulator stack behind `connect-metrics dev`: real kinesis-mock, moto and InfluxDB
+processes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from jobs.config import Config, KinesisSettings, TimestreamSettings
+from connectors.influxdb import InfluxDBWriter, WriteEndpoint
+from jobs.config import Config, InfluxDBSettings, KinesisSettings, TimestreamSettings
+from jobs.influxdb_landed import influxdb_records
 from jobs.landed import landed_records
 from jobs.local_stack import StackSettings, down, status, up
 from jobs.prerequisites import SetupError, port_in_use
@@ -39,17 +42,19 @@ def process_exists(pid: int) -> bool:
 
 
 def all_ports(settings: StackSettings) -> list[int]:
-    return [settings.kinesis_port, settings.kinesis_tls_port, settings.timestream_port]
+    return [settings.kinesis_port, settings.kinesis_tls_port, settings.timestream_port,
+            settings.influxdb_port]
 
 
 @pytest.fixture
 def settings(tmp_path):
-    kinesis, tls, timestream = free_ports(3)
+    kinesis, tls, timestream, influxdb = free_ports(4)
     settings = StackSettings(
         tables=TABLES,
         kinesis_port=kinesis,
         kinesis_tls_port=tls,
         timestream_port=timestream,
+        influxdb_port=influxdb,
         state_dir=tmp_path / "stack",
     )
     try:
@@ -100,7 +105,13 @@ def test_up_creates_streams_database_and_tables(settings, kinesis, timestream):
 def test_up_twice_reuses_the_running_stack_and_keeps_its_data(settings, kinesis, timestream):
     up(settings)
     first = pids(settings)
-    assert set(first) == {"kinesis-mock", "moto"}
+    assert set(first) == {"kinesis-mock", "moto", "influxdb"}
+    influxdb = InfluxDBWriter(WriteEndpoint.of(
+        InfluxDBSettings(url=settings.influxdb_endpoint, database=settings.influxdb_database), ""))
+    assert influxdb.write("queue_interval", [{
+        "Dimensions": [{"Name": "queue_id", "Value": "q-1"}], "Time": "1",
+        "MeasureValues": [{"Name": "contacts_queued", "Value": "1", "Type": "BIGINT"}]}],
+        0).written == 1
     kinesis.put_record(StreamName="agent-events", Data=b"{}", PartitionKey="a")
     timestream.write_records(
         DatabaseName="connect_metrics",
@@ -126,6 +137,8 @@ def test_up_twice_reuses_the_running_stack_and_keeps_its_data(settings, kinesis,
     assert [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]] == [b"{}"]
     landed = landed_records(settings.timestream_endpoint, "connect_metrics")
     assert [r.table for r in landed] == ["queue_interval"]
+    points = influxdb_records(settings.influxdb_endpoint, settings.influxdb_database)
+    assert [(r.table, r.measures) for r in points] == [("queue_interval", {"contacts_queued": "1"})]
 
 
 def test_status_names_both_emulators(settings):
@@ -136,6 +149,7 @@ def test_status_names_both_emulators(settings):
         assert f"running (pid {pid})" in report
     assert settings.kinesis_endpoint in report
     assert settings.timestream_endpoint in report
+    assert settings.influxdb_endpoint in report
     assert str(settings.state_dir / "moto.log") in report
 
 
@@ -154,18 +168,19 @@ def test_down_stops_everything_and_frees_the_ports(settings):
 
 def test_down_with_nothing_running_is_harmless(settings):
     down(settings)
-    assert status(settings).count("not running") == 2
+    assert status(settings).count("not running") == 3
 
 
 @pytest.mark.parametrize(
-    ("port_of", "emulator"),
+    ("port_of", "emulator", "setting"),
     [
-        (lambda s: s.kinesis_port, "kinesis-mock"),
-        (lambda s: s.kinesis_tls_port, "kinesis-mock"),
-        (lambda s: s.timestream_port, "moto"),
+        (lambda s: s.kinesis_port, "kinesis-mock", "endpoint"),
+        (lambda s: s.kinesis_tls_port, "kinesis-mock", "endpoint"),
+        (lambda s: s.timestream_port, "moto", "endpoint"),
+        (lambda s: s.influxdb_port, "influxdb", "`url` property of the InfluxDB property group"),
     ],
 )
-def test_a_taken_port_is_named_before_anything_starts(settings, port_of, emulator):
+def test_a_taken_port_is_named_before_anything_starts(settings, port_of, emulator, setting):
     port = port_of(settings)
     with socket.socket() as holder:
         holder.bind((settings.host, port))
@@ -175,7 +190,7 @@ def test_a_taken_port_is_named_before_anything_starts(settings, port_of, emulato
     message = str(err.value)
     assert f"port {port} on {settings.host} is already in use" in message
     assert f"{emulator} cannot listen there" in message
-    assert "endpoint" in message
+    assert setting in message
     assert pids(settings) == {}
 
 

@@ -1,4 +1,5 @@
-"""The Timestream sink loses nothing: not when the job crashes, not when Timestream is away."""
+"""The sink loses nothing, whether it writes to Timestream or to InfluxDB: not when the job
+crashes, not when the database is away."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import boto3
 import orjson
 import pytest
 
+from connectors.influxdb import InfluxDBWriter, WriteEndpoint
 from jobs.config import Config
-from jobs.landed import as_timestream_table, landed_records
 from jobs.prerequisites import free_ports
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import (
-    INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, put, rows, start_job,
-    stop_group,
+    INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, landed, put, rows,
+    start_job, stop_group,
 )
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +33,11 @@ def publish(config: Config, minute: int) -> None:
 
 
 def table(config: Config) -> list:
-    return as_timestream_table(landed_records(config.timestream.endpoint, config.timestream.database))
+    return landed(config)
+
+
+def with_target(config: Config, sink: str) -> Config:
+    return replace(config, timestream=replace(config.timestream, target=sink))
 
 
 def wait_for(condition, job, log: Path, timeout_s: float = 180) -> None:
@@ -48,8 +53,10 @@ def completed_checkpoints(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
-def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack, job_config, tmp_path):
-    config, _ = job_config
+@pytest.mark.parametrize("sink", ["timestream", "influxdb"])
+def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack, job_config,
+                                                                     tmp_path, sink):
+    config = with_target(job_config[0], sink)
     # Two rows fill a batch and are written at once; the third waits for the flush timer,
     # so at the crash it exists only in the sink's checkpointed state.
     config = replace(
@@ -85,7 +92,7 @@ def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack
 
 
 class SwitchableProxy:
-    """A loopback TCP proxy that can be switched off: Timestream unreachable, then back."""
+    """A loopback TCP proxy that can be switched off: the database unreachable, then back."""
 
     def __init__(self, target_port: int):
         self.port = free_ports(1)[0]
@@ -141,12 +148,15 @@ class SwitchableProxy:
                     pass
 
 
-def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path):
-    config, _ = job_config
-    proxy = SwitchableProxy(local_stack.timestream_port)
+@pytest.mark.parametrize("sink", ["timestream", "influxdb"])
+def test_an_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path, sink):
+    config = with_target(job_config[0], sink)
+    influx = sink == "influxdb"
+    proxy = SwitchableProxy(local_stack.influxdb_port if influx else local_stack.timestream_port)
     proxy.up()
-    job_view = replace(config, timestream=replace(
-        config.timestream, endpoint=f"http://127.0.0.1:{proxy.port}"))
+    through_proxy = f"http://127.0.0.1:{proxy.port}"
+    job_view = (replace(config, influxdb=replace(config.influxdb, url=through_proxy)) if influx
+                else replace(config, timestream=replace(config.timestream, endpoint=through_proxy)))
     properties = write_properties(job_view, tmp_path / "outage.json")
     later = MINUTE + 3 * 60_000
     publish(config, MINUTE)
@@ -157,7 +167,7 @@ def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_
         proxy.down()
         publish(config, later)
         time.sleep(30)
-        assert len(table(config)) == 3, "nothing can land while Timestream is unreachable"
+        assert len(table(config)) == 3, "nothing can land while the database is unreachable"
         proxy.up()
         wait_for(lambda: len(table(config)) >= 6, job, tmp_path / "job.log", timeout_s=120)
         time.sleep(3)
@@ -169,3 +179,34 @@ def test_a_timestream_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_
     heartbeat_window = ("agents_online", MINUTE + 120_000,
                         (("instance_id", INSTANCE),), (("agents_online", "1"),))
     assert rows(table(config)) == expected_rows(MINUTE) | expected_rows(later) | {heartbeat_window}
+
+
+def test_a_point_influxdb_refuses_is_dead_lettered_with_its_reason(local_stack, job_config,
+                                                                     tmp_path):
+    config = with_target(job_config[0], "influxdb")
+    properties = write_properties(config, tmp_path / "refused.json")
+    # agents_online already holds a string field of that name: the job's integer is a conflict.
+    seeded = InfluxDBWriter(WriteEndpoint.of(config.influxdb, "")).write("agents_online", [{
+        "Dimensions": [{"Name": "instance_id", "Value": "seed"}], "Time": str(MINUTE),
+        "MeasureValues": [{"Name": "agents_online", "Value": "many", "Type": "VARCHAR"}],
+    }], MINUTE)
+    assert seeded.written == 1
+    dead_letters = Path(config.job.dead_letter.removeprefix("jsonl:"))
+    publish(config, MINUTE)
+
+    job = start_job(properties, tmp_path / "job.log")
+    try:
+        wait_for(lambda: dead_letters.exists() and dead_letters.read_text().strip(), job,
+                 tmp_path / "job.log")
+        wait_for(lambda: len(table(config)) >= 3, job, tmp_path / "job.log")
+        time.sleep(3)
+    finally:
+        stop_group(job)
+    letters = [orjson.loads(line) for line in dead_letters.read_text().splitlines()]
+    assert [(d["reason"], d["table"], d["database"]) for d in letters] == [
+        ("influxdb_refused", "agents_online", config.influxdb.database)]
+    assert letters[0]["message"].startswith("refused by InfluxDB (400): partial write: field "
+                                            "type conflict")
+    assert letters[0]["record"]["Time"] == str(MINUTE)
+    queue_rows = {row for row in expected_rows() if row[0] == "queue_interval"}
+    assert {row for row in rows(table(config)) if row[0] == "queue_interval"} == queue_rows

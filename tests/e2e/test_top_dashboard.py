@@ -1,9 +1,11 @@
-"""The dashboard, headless, against moto's Timestream: the numbers on screen are the ones stored.
+"""The dashboard, headless, against moto's Timestream and against the local InfluxDB: the
+numbers on screen are the ones stored.
 
-Known records go into the emulator with `timestream-write` (older samples, rewrites with higher
-and lower versions, yesterday's totals, an agent's own queue), the dashboard reads and renders
-them, and each number on the frame is compared with what Timestream would hold; newer records
-written between refreshes must show up in the next frame.
+Known records go into the store the way the sink writes them (older samples, rewrites with
+higher and lower versions, yesterday's totals, an agent's own queue), the dashboard reads and
+renders them, and each number on the frame is compared with what the store holds (Timestream:
+the highest version per point; InfluxDB: the last write); newer records written between
+refreshes must show up in the next frame.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from connectors.influxdb import InfluxDBWriter, WriteEndpoint
 from jobs import cli
-from jobs.config import Config, TimestreamSettings
+from jobs.config import Config, InfluxDBSettings, TimestreamSettings
 from jobs.local_stack import create_timestream_tables
 from jobs.prerequisites import free_ports
 from jobs.top.emulator import EmulatorStore
+from jobs.top.influxdb import InfluxDBStore
 from jobs.top.live import Screen, watch
 from jobs.top.render import ALL_QUEUES, TITLE, render
 from jobs.top.snapshot import load
-from tests.e2e.conftest import write_properties
+from tests.e2e.conftest import influxdb_server, write_properties
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +44,13 @@ ACTIVITY = re.compile(r"(\S+) +(ON_CONTACT|ACW|INCOMING|AVAILABLE|NON_PRODUCTIVE
                       r"REJECTED|OFFLINE) +(\S+)")
 
 
-@pytest.fixture
-def emulator():
-    """moto on a free port with the dashboard's tables; what was written, for the expectations."""
+@pytest.fixture(params=["timestream", "influxdb"])
+def emulator(request, tmp_path):
+    """moto or InfluxDB on a free port, with the dashboard's tables; what was written, for the
+    expectations."""
+    if request.param == "influxdb":
+        yield from influxdb_store(tmp_path)
+        return
     (port,) = free_ports(1)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -80,6 +88,12 @@ class Emulator:
         if key not in self.held or version >= self.held[key][0]:
             self.held[key] = (version, measures)
 
+    def store(self):
+        return EmulatorStore(self.endpoint, DATABASE)
+
+    def config(self) -> Config:
+        return Config(timestream=TimestreamSettings(endpoint=self.endpoint))
+
     def newest(self, table: str, **dims: str) -> dict:
         """The measures of the newest held record of `table` whose dimensions include `dims`."""
         found = [(key[2], measures) for key, (_, measures) in self.held.items()
@@ -89,6 +103,39 @@ class Emulator:
     def newest_time(self, table: str, **dims: str) -> int:
         return max(key[2] for key in self.held
                    if key[0] == table and set(dims.items()) <= set(key[1]))
+
+
+def influxdb_store(tmp_path):
+    with influxdb_server(tmp_path / "stack", DATABASE) as settings:
+        yield InfluxServer(settings.influxdb_endpoint)
+
+
+class InfluxServer(Emulator):
+    """Writes points with the sink's InfluxDB writer; InfluxDB keeps a point's last write,
+    whatever its version."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.writer = InfluxDBWriter(WriteEndpoint.of(InfluxDBSettings(url=url, database=DATABASE),
+                                                      ""))
+        self.held = {}
+
+    def write(self, table: str, dims: dict, at_ms: int, measures: dict, version: int = 1):
+        outcome = self.writer.write(table, [{
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+            "MeasureValues": [{"Name": k, "Value": _text(v), "Type": _type(v)}
+                              for k, v in measures.items()],
+            "Time": str(at_ms), "Version": version,
+        }], at_ms)
+        assert outcome.written == 1, outcome
+        self.held[(table, tuple(sorted(dims.items())), at_ms)] = (version, measures)
+
+    def store(self):
+        return InfluxDBStore(self.url, DATABASE)
+
+    def config(self) -> Config:
+        return Config(timestream=TimestreamSettings(target="influxdb"),
+                      influxdb=InfluxDBSettings(url=self.url, database=DATABASE))
 
 
 def _type(value) -> str:
@@ -238,7 +285,7 @@ def check_frame(frame: str, emulator: Emulator, now: int, ages: bool = True) -> 
 def test_the_frame_shows_what_the_emulator_holds_and_follows_new_writes(emulator):
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
-    store = EmulatorStore(emulator.endpoint, DATABASE)
+    store = emulator.store()
     first = render(load(store, now, NAMES), width=120)
     check_frame(first, emulator, now)
     assert f"today = {TODAY}" in first
@@ -262,7 +309,7 @@ def test_the_live_loop_prints_a_checked_frame_per_refresh(emulator):
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
     out = io.StringIO()
-    last = watch(EmulatorStore(emulator.endpoint, DATABASE), Screen(out, width=120),
+    last = watch(emulator.store(), Screen(out, width=120),
                  refresh_s=0.05, frames=3, queue_names=NAMES)
     frames = out.getvalue().split(TITLE)[1:]
     assert len(frames) == 3 and last.error is None
@@ -273,10 +320,7 @@ def test_the_live_loop_prints_a_checked_frame_per_refresh(emulator):
 def test_connect_metrics_top_prints_frames_and_exits_0(emulator, tmp_path, capsys):
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
-    properties = write_properties(
-        Config(timestream=TimestreamSettings(endpoint=emulator.endpoint)),
-        tmp_path / "application_properties.json",
-    )
+    properties = write_properties(emulator.config(), tmp_path / "application_properties.json")
     names = tmp_path / "queues.json"
     names.write_text(json.dumps({f"arn:aws:connect:us-east-1:1:instance/{INSTANCE}/queue/{q}": n
                                  for q, n in NAMES.items()}))

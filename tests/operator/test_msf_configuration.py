@@ -84,7 +84,7 @@ def test_a_key_msf_refuses_is_caught_in_either_configuration(built_on_msf):
 STATEFUL = {"Source: kinesis agent-events": "kinesis-agent-events-source",
             "Source: kinesis contact-events": "kinesis-contact-events-source",
             "agent activity": "agent-activity", "contact lifecycle": "contact-lifecycle",
-            "realtime gauges": "realtime-gauges", "timestream": "timestream-sink",
+            "realtime gauges": "realtime-gauges", "timestream": "metric-sink",
             "dead-letters": "dead-letters"}
 
 

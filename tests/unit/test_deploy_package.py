@@ -94,7 +94,7 @@ def test_zip_has_the_msf_layout(names):
     for sql in sorted((ROOT / "sql").glob("*.sql")):
         assert f"app/sql/{sql.name}" in names
     for requirement in RUNTIME_REQUIREMENTS:
-        assert f"lib/python/{requirement}/__init__.py" in names
+        assert f"lib/python/{requirement.replace('-', '_')}/__init__.py" in names
 
 
 def test_zip_holds_no_byte_code_build_output_java_sources_or_tools(names):

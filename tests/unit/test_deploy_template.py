@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "deploy" / "cloudformation.yaml"
 
 # Actions that AWS only lets you grant on Resource "*" and that touch no data.
-RESOURCE_LESS_ACTIONS = {"timestream:DescribeEndpoints"}
+RESOURCE_LESS_ACTIONS = {
+    "timestream:DescribeEndpoints", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
+}
 IAM_RESOURCE_TYPES = {
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy",
 }
@@ -39,6 +42,13 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _conditional(value):
+    """What a list item under a condition holds (`!If [Cond, item, !Ref AWS::NoValue]`)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        return value["Fn::If"][1]
+    return value
+
+
 def policy_statements(template: dict) -> list[tuple[str, dict]]:
     """(resource name, statement) for every statement of every IAM policy in the template."""
     found = []
@@ -50,7 +60,8 @@ def policy_statements(template: dict) -> list[tuple[str, dict]]:
         if "PolicyDocument" in properties:
             documents.append(properties["PolicyDocument"])
         for document in documents:
-            found += [(name, statement) for statement in _as_list(document["Statement"])]
+            found += [(name, _conditional(statement))
+                      for statement in _as_list(document["Statement"])]
     return found
 
 
@@ -150,11 +161,15 @@ def test_contact_events_of_the_instance_are_routed_to_the_contact_stream(templat
 def _property_groups(template: dict) -> dict[str, dict]:
     application = template["Resources"]["Application"]["Properties"]
     groups = application["ApplicationConfiguration"]["EnvironmentProperties"]["PropertyGroups"]
-    return {group["PropertyGroupId"]: group["PropertyMap"] for group in groups}
+    return {_conditional(group)["PropertyGroupId"]: _conditional(group)["PropertyMap"]
+            for group in groups}
 
 
 def _resolve(value, parameters: dict) -> str:
-    """A plain value for a property: a parameter's default, or a stand-in for other functions."""
+    """A plain value for a property: a parameter's default, or a stand-in for other functions;
+    of a condition, the value when it is false (the existing InfluxDB and token secret)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        return _resolve(value["Fn::If"][2], parameters)
     if isinstance(value, dict) and "Ref" in value:
         return str(parameters.get(value["Ref"], {}).get("Default", value["Ref"]))
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
@@ -167,15 +182,29 @@ def test_run_options_match_the_package_layout(template):
     assert _property_groups(template)["kinesis.analytics.flink.run.options"] == run_options()
 
 
+def _job_config(template: dict, parameters: dict) -> Config:
+    """The job's configuration as the stack would pass it with these parameter values (groups
+    under the UseInfluxDB condition only when Sink is influxdb)."""
+    application = template["Resources"]["Application"]["Properties"]
+    groups = []
+    for group in application["ApplicationConfiguration"]["EnvironmentProperties"][
+            "PropertyGroups"]:
+        if isinstance(group, dict) and "Fn::If" in group:
+            assert group["Fn::If"][0] == "UseInfluxDB"
+            if parameters["Sink"]["Default"] != "influxdb":
+                continue
+        group = _conditional(group)
+        if group["PropertyGroupId"] == "kinesis.analytics.flink.run.options":
+            continue
+        groups.append({"PropertyGroupId": group["PropertyGroupId"],
+                       "PropertyMap": {key: _resolve(value, parameters)
+                                       for key, value in group["PropertyMap"].items()}})
+    return Config.from_property_groups(groups, source="cloudformation.yaml")
+
+
 def test_job_property_groups_are_a_valid_configuration(template):
     parameters = template["Parameters"]
-    groups = [
-        {"PropertyGroupId": group_id,
-         "PropertyMap": {key: _resolve(value, parameters) for key, value in properties.items()}}
-        for group_id, properties in _property_groups(template).items()
-        if group_id != "kinesis.analytics.flink.run.options"
-    ]
-    config = Config.from_property_groups(groups, source="cloudformation.yaml")
+    config = _job_config(template, parameters)
     assert config.timestream.target == "timestream"
     assert config.job.dead_letter.startswith("kinesis:")
     assert config.timestream.memory_retention_hours == int(
@@ -189,3 +218,45 @@ def test_application_runs_on_flink_2_2_with_managed_checkpoints(template):
     flink = application["ApplicationConfiguration"]["FlinkApplicationConfiguration"]
     assert flink["CheckpointConfiguration"]["CheckpointingEnabled"] is True
     assert flink["ParallelismConfiguration"]["AutoScalingEnabled"] == {"Ref": "AutoScalingEnabled"}
+
+
+def test_the_influxdb_sink_is_configured_from_its_parameters(template):
+    secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:influx-AbC"
+    parameters = {**template["Parameters"], "Sink": {"Default": "influxdb"},
+                  "InfluxDBUrl": {"Default": "https://influx.example:8086"},
+                  "InfluxDBTokenSecretArn": {"Default": secret}}
+    config = _job_config(template, parameters)
+    assert config.timestream.target == "influxdb"
+    assert (config.influxdb.url, config.influxdb.api, config.influxdb.org,
+            config.influxdb.database, config.influxdb.token_secret_arn) == (
+        "https://influx.example:8086", "v2", "connect-metrics", "connect_metrics", secret)
+    url = template["Resources"]["Application"]["Properties"]["ApplicationConfiguration"][
+        "EnvironmentProperties"]["PropertyGroups"]
+    created = next(_conditional(g) for g in url
+                   if _conditional(g)["PropertyGroupId"] == "InfluxDB")["PropertyMap"]["url"]
+    assert created["Fn::If"][:2] == ["CreateInfluxDB", {"Fn::Sub":
+                                                         "https://${InfluxDB.Endpoint}:8086"}]
+
+
+def test_an_account_without_timestream_gets_no_timestream_resource_or_grant(template):
+    timestream = {name: r for name, r in template["Resources"].items()
+                  if r["Type"].startswith("AWS::Timestream::") and "InfluxDB" not in r["Type"]}
+    assert len(timestream) == 7
+    assert {r.get("Condition") for r in timestream.values()} == {"UseTimestream"}
+    statements = template["Resources"]["ServiceRole"]["Properties"]["Policies"][0][
+        "PolicyDocument"]["Statement"]
+    conditions = {_conditional(s)["Sid"]: s["Fn::If"][0] for s in statements if "Fn::If" in s}
+    assert conditions == {"WriteMetrics": "UseTimestream",
+                          "DiscoverTimestreamEndpoints": "UseTimestream",
+                          "ReadInfluxDBToken": "UseInfluxDB", "DescribeVpc": "UseInfluxDB",
+                          "ManageApplicationNetworkInterfaces": "UseInfluxDB"}
+
+
+def test_the_job_may_read_only_its_influxdb_token_secret(template):
+    read = statement_for(template, "ServiceRole", "secretsmanager:GetSecretValue")
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"] == {"Fn::If": ["CreateTokenSecret", {"Ref": "InfluxDBTokenSecret"},
+                                           {"Fn::Sub": "${InfluxDBTokenSecretArn}"}]}
+    instance = template["Resources"]["InfluxDB"]
+    assert instance["Condition"] == "CreateInfluxDB"
+    assert instance["Properties"]["PubliclyAccessible"] is False

@@ -19,6 +19,8 @@ from pyflink.datastream import DataStream, StreamExecutionEnvironment
 
 from connectors.file_source import file_sources, require_files
 from jobs.config import Config
+from jobs.event_guard import replay_span
+from jobs.events import AgentEvent, ContactEvent, parse_record
 from jobs.main import local_environment
 from jobs.pipeline import build_job
 
@@ -26,26 +28,34 @@ LOG = logging.getLogger(__name__)
 SOURCE_NAME = "replay files"
 
 
-def count_records(paths: list[Path]) -> int:
-    """Lines in the files (gzip read through), so progress can say how far the replay is."""
+def read_files(paths: list[Path], past_bound_ms: int) -> tuple[int, tuple[int, int] | None]:
+    """Records in the files (gzip read through), so progress can say how far the replay is,
+    and their event-time span (`jobs.event_guard.replay_span`), which decides the strays."""
     total = 0
+    times: list[int] = []
     for path in paths:
         opener = gzip.open if str(path).endswith(".gz") else open
         with opener(path, "rb") as lines:
-            total += sum(1 for line in lines if line.strip())
-    return total
+            for line in lines:
+                if line.strip():
+                    total += 1
+                    event = parse_record(line.strip(), "replay", 0)
+                    if isinstance(event, (AgentEvent, ContactEvent)):
+                        times.append(event.event_time)
+    return total, replay_span(times, past_bound_ms)
 
 
-Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream]], None]
+Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream], tuple[int, int] | None],
+                 None]
 
 
 def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2.0,
            build: Build = build_job) -> float:
     """Run `build` (the job) over the files; returns the seconds from submitting it to its end."""
     require_files(paths)  # before counting, and before Flink starts
-    total = count_records(paths)
+    total, span = read_files(paths, config.job.event_past_bound_ms)
     env = local_environment(config, rest_port=rest_port)
-    build(env, config, file_sources(env, paths))
+    build(env, config, file_sources(env, paths), span)
     client = env.execute_async("connect-metrics replay")
     job_id = str(client.get_job_id())
     print(f"replay: {total:,} records in {len(paths)} file(s)", file=sys.stderr, flush=True)

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     config = bench_config(args.out.resolve(), args.parallelism, args.python_mode)
     use_local_credentials(config)
     build = BUILDS[args.mode]
-    seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build)
+    seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build).elapsed_s
     print(RESULT + json.dumps({"mode": args.mode, "parallelism": args.parallelism,
                                "seconds": seconds}), flush=True)
     return 0

@@ -47,9 +47,9 @@ AGENT_GAUGES = {"agents_online": "online", "agents_available": "available",
                 "agents_staffed": "staffed"}
 
 
-def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_settings):
+def hour_across_midnight(seed: int, faults: FaultSettings):
     """An hour from HH:30 UTC, ending at least an hour ago (inside Timestream's memory store),
-    with the reporting time zone's midnight at its middle. Returns (lines, truth, zone)."""
+    with the reporting time zone's midnight at its middle. Returns (records, truth, zone)."""
     hour = int(time.time()) // 3600 * HOUR_MS
     start_ms = hour - 2 * HOUR_MS - HOUR_MS // 2
     midnight_utc_hour = (start_ms + HOUR_MS // 2) // HOUR_MS % 24
@@ -60,6 +60,12 @@ def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_sett
     simulation = Simulation([every_feature(agents=20, queues=3, arrivals_per_minute=6.0)],
                             seed=seed, start_ms=start_ms, faults=faults, truth=truth)
     records = [emitted.payload for emitted in simulation.events(HOUR_MS)]
+    return records, truth, zone
+
+
+def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_settings):
+    """The job over `hour_across_midnight`. Returns (lines, truth, zone)."""
+    records, truth, zone = hour_across_midnight(seed, faults)
     lines = job_output(records, reporting_time_zone=zone, **job_settings)
     return lines, truth, zone
 
@@ -128,6 +134,12 @@ def assert_close(ours: dict, expected: dict, names, where) -> None:
 def test_every_table_equals_the_ground_truth(job_output, seed, python_mode):
     lines, truth, zone = run_across_midnight(job_output, seed, FAULTS,
                                              python_execution_mode=python_mode)
+    assert_tables_equal_truth(lines, truth, zone)
+
+
+def assert_tables_equal_truth(lines: list[dict], truth: TruthList, zone: str) -> None:
+    """Every value of queue_interval, queue_today, queue_realtime and routing_profile_realtime
+    in the sink's `lines` equals the truth of the simulated hour."""
     assert sum(t["contacts_queued"] for t in truth.of("interval")) > 250
 
     intervals = truth_intervals(truth)

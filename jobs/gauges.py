@@ -111,7 +111,7 @@ class Board:
 
 class Tracker:
     """Which samples to pass on. `passed` maps a gauge's key to (what it showed, when), kept
-    by the caller (keyed map state), used only through `in`, `[]`, assignment and `values`."""
+    by the caller (keyed map state), used only through `in`, `[]` and assignment."""
 
     def __init__(self, passed: MutableMapping[str, tuple], refresh_ms: int):
         self._passed = passed
@@ -125,11 +125,6 @@ class Tracker:
                 return False
         self._passed[key] = (shown, gauge.at)
         return True
-
-    def next_refresh_at(self) -> int | None:
-        """When the first gauge passed on is a refresh old, or None before any."""
-        oldest = min((at for _, at in self._passed.values()), default=None)
-        return None if oldest is None else oldest + self._refresh
 
 
 def _shown(gauge: QueueGauge | RoutingProfileGauge) -> tuple[str, tuple]:
@@ -147,16 +142,15 @@ def first_sample_at(at: int, period_ms: int) -> int:
     return -(-at // period_ms) * period_ms
 
 
-def next_sample_at(at: int, earliest_pending: int | None, last_change: int,
-                   next_refresh: int | None, period_ms: int, refresh_for_ms: int) -> int | None:
-    """The sample after the one at `at` that can pass anything on, or None: the first that
-    reflects the earliest pending change, or the first at which a gauge is a refresh old
-    (`next_refresh`) while the last change is less than `refresh_for_ms` old. The samples in
-    between would pass nothing (`Tracker`), so a quiet stretch costs no work beyond those."""
-    due = [] if earliest_pending is None else [first_sample_at(earliest_pending, period_ms)]
-    if next_refresh is not None and at - last_change < refresh_for_ms:
-        due.append(first_sample_at(max(next_refresh, at + 1), period_ms))
-    return min(due, default=None)
+def next_sample_at(at: int, earliest_pending: int | None, last_change: int, period_ms: int,
+                   refresh_for_ms: int) -> int | None:
+    """The sample after the one at `at`, or None: the next instant of the grid while the last
+    change is less than `refresh_for_ms` old (rows change or are refreshed then), after that
+    only the first that reflects the earliest pending change. A quiet stretch so costs at most
+    `refresh_for_ms / period_ms` samples, however long it lasts."""
+    if at - last_change < refresh_for_ms:
+        return at + period_ms
+    return None if earliest_pending is None else first_sample_at(earliest_pending, period_ms)
 
 
 def split_due(pending: Iterable[Change], at: int) -> tuple[list[Change], list[Change]]:

@@ -309,12 +309,13 @@ def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
 
 class RealtimeGaugesFunction(KeyedProcessFunction):
     """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Gauges are
-    sampled on a grid of `period_ms` of event time, but only at the instants that can pass
-    something on (one timer, always the next of them, `gauges.next_sample_at`). At a sample
+    sampled on a grid of `period_ms` of event time while the instance's last change is less
+    than `refresh_for_ms` old, and after that only at changes (one timer, always the next
+    sample, `gauges.next_sample_at`). At a sample
     the changes up to its instant are applied; a gauge is emitted when it changed or its last
     emitted one is `refresh_ms` old (`gauges.Tracker`): queue gauges on the main output,
     routing profile gauges on a side output. Work so grows with changes, not with the
-    event-time span: a quiet gap of years costs the refreshes of `refresh_for_ms`. A bounded
+    event-time span: a quiet gap of years costs the samples of `refresh_for_ms`. A bounded
     run samples up to its last change."""
 
     def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int):
@@ -348,16 +349,19 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         self._sample_at(ctx, due)
 
     def _sample_at(self, ctx, due: int | None) -> None:
-        """Make `due` the next sample when it comes before the one set (None: keep it)."""
+        """Make `due` the next sample when it comes before the one set (None: keep it). The
+        timer of the one set is not deleted but ignored when it fires (`on_timer`): PyFlink
+        merges a bundle's timer operations, and a timer deleted and set again in one bundle
+        stayed deleted."""
         planned = self._next.value()
         if due is None or (planned is not None and planned <= due):
             return
-        if planned is not None:
-            ctx.timer_service().delete_event_time_timer(planned)
         ctx.timer_service().register_event_time_timer(due)
         self._next.update(due)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        if timestamp != self._next.value():
+            return  # a sample planned before an earlier one replaced it
         due, later = gauges.split_due(self._pending.get() or (), timestamp)
         for change in due:
             gauges.apply(self._board, change)
@@ -371,11 +375,13 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
             yield ROUTING_PROFILE_GAUGES, Row(p.instance_id, p.routing_profile_id,
                                               p.routing_profile_name, *_counts(p.agents), p.at)
         self._next.clear()
-        finished = ctx.timer_service().current_watermark() >= END_OF_INPUT
-        self._sample_at(ctx, gauges.next_sample_at(
-            timestamp, min((c.at for c in later), default=None), self._last.value() or timestamp,
-            None if finished else self._tracker.next_refresh_at(), self._period,
-            self._refresh_for))
+        last = self._last.value() or timestamp
+        if ctx.timer_service().current_watermark() >= END_OF_INPUT:  # to the last change
+            due = timestamp + self._period if later or timestamp < last else None
+        else:
+            due = gauges.next_sample_at(timestamp, min((c.at for c in later), default=None),
+                                        last, self._period, self._refresh_for)
+        self._sample_at(ctx, due)
 
 
 def _counts(counts: gauges.AgentCounts) -> tuple:

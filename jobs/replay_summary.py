@@ -2,7 +2,8 @@
 
 A replay that wrote nothing must not look like success: records the sink refused for a reason a
 setting fixes (a backfill older than the Timestream memory store, with magnetic store writes
-off) make the replay exit with `REFUSED_EXIT` and name the fix. Stray events (see
+off; a metric file whose records break Timestream's limits) make the replay exit with
+`REFUSED_EXIT` and name the fix. Stray events (see
 `jobs.event_guard`) and unreadable records are reported, not failed on: the data is at fault,
 and the rest of it was written.
 
@@ -41,11 +42,9 @@ class ReplaySummary:
     def add_dead_letter(self, letter: dict) -> None:
         reason = str(letter.get("reason", "unknown"))
         self.dead_letters[(letter.get("table") or EVENTS, reason)] += 1
-        if reason == SINK_REFUSED:
-            fix = (MEMORY_STORE_FIX if "magnetic store writes are off" in letter.get("message", "")
-                   else OTHER_REFUSAL_FIX)
-            if fix not in self.fixes:
-                self.fixes.append(fix)
+        fix = refusal_fix(reason, letter.get("message", ""))
+        if fix is not None and fix not in self.fixes:
+            self.fixes.append(fix)
 
     @property
     def exit_code(self) -> int:
@@ -64,6 +63,15 @@ class ReplaySummary:
                 for (table, reason), n in sorted(self.dead_letters.items())]
         out += [f"fix: {fix}" for fix in self.fixes]
         return out
+
+
+def refusal_fix(reason: str, message: str) -> str | None:
+    """The fix for a record the sink refused, or None when no setting fixes it: a record more
+    than 15 minutes ahead of the wall clock is work the files left open, closed at their end
+    by a timeout that falls after now (a contact still queued expires hours later)."""
+    if reason != SINK_REFUSED or "in the future" in message:
+        return None
+    return MEMORY_STORE_FIX if "magnetic store writes are off" in message else OTHER_REFUSAL_FIX
 
 
 def jsonl_file(target: str) -> Path | None:

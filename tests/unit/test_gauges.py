@@ -159,8 +159,8 @@ def scheduled_samples(changes: dict[int, list], until: int, refresh_ms: int = 60
         out.append((at, [q for q in queues if tracker.worth_passing(q)],
                     [p for p in profiles if tracker.worth_passing(p)]))
         last_change = max(t for t in changes if t <= at)
-        at = next_sample_at(at, pending[0] if pending else None, last_change,
-                            tracker.next_refresh_at(), 5_000, refresh_for_ms)
+        at = next_sample_at(at, pending[0] if pending else None, last_change, 5_000,
+                            refresh_for_ms)
     return out
 
 
@@ -174,7 +174,7 @@ CHANGES = {0: [agent(at=0), QueueChange("c1", "q1", "VOICE", True, 0)],
            215_000: [QueueChange("c1", "q1", "VOICE", False, 215_000)]}
 
 
-def test_sampling_only_where_something_can_pass_emits_what_sampling_every_period_does():
+def test_sampling_within_the_bound_emits_what_sampling_every_period_does():
     assert rows(scheduled_samples(CHANGES, 600_000)) == rows(passed_samples(CHANGES, 600_000))
 
 
@@ -189,8 +189,7 @@ def test_refresh_rows_stop_once_nothing_changed_for_the_bound_so_a_gap_of_years_
     assert gap[-1][0] == years and gap[-1][1]  # the change after the gap is sampled
 
 
-def test_no_refresh_sample_is_planned_without_a_row_passed_or_after_the_bound():
-    assert next_sample_at(5_000, None, 0, None, 5_000, 3_600_000) is None
-    assert next_sample_at(3_600_000, None, 0, 3_660_000, 5_000, 3_600_000) is None
-    assert next_sample_at(5_000, 7_000, 0, 65_000, 5_000, 3_600_000) == 10_000
-    assert next_sample_at(5_000, None, 0, 2_000, 5_000, 3_600_000) == 10_000
+def test_samples_follow_the_grid_until_the_bound_then_only_changes():
+    assert next_sample_at(5_000, None, 0, 5_000, 3_600_000) == 10_000
+    assert next_sample_at(3_600_000, None, 0, 5_000, 3_600_000) is None
+    assert next_sample_at(3_600_000, 7_200_001, 0, 5_000, 3_600_000) == 7_205_000

@@ -65,3 +65,11 @@ def test_targets_that_are_not_files_are_said_not_counted(tmp_path):
     assert summary.exit_code == 0
     assert summary.lines()[-1] == "dead-lettered: not counted here (the dead letters go to Kinesis)"
     assert file_end(tmp_path / "absent.jsonl") == 0
+
+
+def test_records_ahead_of_the_wall_clock_are_reported_without_a_fix(tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    append(dead, refused("queue_interval", "time 9 is more than 15 minutes in the future"))
+    summary = summarise(dead, 0, None, 0)
+    assert summary.dead_letters == {("queue_interval", "timestream_refused"): 1}
+    assert (summary.exit_code, summary.fixes) == (0, [])

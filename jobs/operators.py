@@ -350,9 +350,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
 
     def _sample_at(self, ctx, due: int | None) -> None:
         """Make `due` the next sample when it comes before the one set (None: keep it). The
-        timer of the one set is not deleted but ignored when it fires (`on_timer`): PyFlink
-        merges a bundle's timer operations, and a timer deleted and set again in one bundle
-        stayed deleted."""
+        timer of the one set stays and is ignored when it fires (`on_timer`)."""
         planned = self._next.value()
         if due is None or (planned is not None and planned <= due):
             return

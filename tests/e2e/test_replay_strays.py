@@ -17,6 +17,7 @@ from jobs import cli
 from jobs.config import PROJECT_ROOT, Config, JobSettings, TimestreamSettings
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
+from simulator.faults import FaultSettings
 from jobs.replay_summary import EVENTS, MEMORY_STORE_FIX, REFUSED_EXIT
 from tests.e2e.conftest import e2e_sql_dir, write_properties
 from tests.operator.test_metrics_truth import FAULTS, assert_tables_equal_truth, hour_across_midnight
@@ -96,7 +97,7 @@ def test_stray_times_are_dead_lettered_and_the_hour_equals_its_truth(tmp_path):
 
 
 def test_a_backfill_older_than_the_memory_store_exits_non_zero_naming_the_fix(tmp_path, capsys):
-    records, _, zone = hour_across_midnight(5, FAULTS)
+    records, _, zone = hour_across_midnight(5, FaultSettings())  # ids in their usual keys
     old = [stray([r], "", "EventId" if b"AgentARN" in r else "id", -timedelta(days=2))
            for r in records[:400]]
     recording = tmp_path / "yesterday.jsonl"

@@ -17,8 +17,8 @@ from jobs import cli
 from jobs.config import PROJECT_ROOT, Config, JobSettings, TimestreamSettings
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
-from simulator.faults import FaultSettings
 from jobs.replay_summary import EVENTS, MEMORY_STORE_FIX, REFUSED_EXIT
+from simulator.faults import FaultSettings
 from tests.e2e.conftest import e2e_sql_dir, write_properties
 from tests.operator.test_metrics_truth import FAULTS, assert_tables_equal_truth, hour_across_midnight
 

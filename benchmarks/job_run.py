@@ -24,6 +24,7 @@ from pyflink.datastream.connectors import Sink
 from pyflink.java_gateway import get_gateway
 
 from jobs.config import PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings
+from jobs.event_guard import EventTimeGuard
 from jobs.events import ParseOptions
 from jobs.main import use_local_credentials
 from jobs.operators import ttl_state
@@ -54,14 +55,16 @@ def bench_config(out: Path, parallelism: int, python_mode: str = "process") -> C
 
 
 def build_passthrough(env: StreamExecutionEnvironment, config: Config,
-                      raw: list[DataStream], keyed: bool = False) -> None:
+                      raw: list[DataStream], span: tuple[int, int] | None = None,
+                      keyed: bool = False) -> None:
     """Source and parse as the job has them, every parsed event (both feeds) discarded; with
     `keyed`, after a keyed operator that reads and writes one state value per event."""
     use_python_mode(env, config)
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
     options = ParseOptions(keep_agent_names=config.job.keep_agent_names,
                            keep_usernames=config.job.keep_usernames)
-    parsed = combined.process(ParseRecords(options), output_type=Types.PICKLED_BYTE_ARRAY())
+    guard = EventTimeGuard(config.job.event_future_bound_ms, config.job.event_past_bound_ms, span)
+    parsed = combined.process(ParseRecords(options, guard), output_type=Types.PICKLED_BYTE_ARRAY())
     discard = Sink(get_gateway().jvm.org.apache.flink.streaming.api.functions.sink.v2
                    .DiscardingSink())
     events = parsed.union(parsed.get_side_output(AGENT_EVENTS))
@@ -72,8 +75,9 @@ def build_passthrough(env: StreamExecutionEnvironment, config: Config,
     parsed.get_side_output(DEAD_LETTERS).sink_to(discard).name("discard dead letters")
 
 
-def build_keyed(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream]) -> None:
-    build_passthrough(env, config, raw, keyed=True)
+def build_keyed(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream],
+                span: tuple[int, int] | None = None) -> None:
+    build_passthrough(env, config, raw, span, keyed=True)
 
 
 def _event_key(event) -> str:
@@ -115,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     config = bench_config(args.out.resolve(), args.parallelism, args.python_mode)
     use_local_credentials(config)
     build = BUILDS[args.mode]
-    seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build)
+    seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build).elapsed_s
     print(RESULT + json.dumps({"mode": args.mode, "parallelism": args.parallelism,
                                "seconds": seconds}), flush=True)
     return 0

@@ -222,8 +222,7 @@ def _replay(args: argparse.Namespace, config: Config) -> int:
     from jobs.prerequisites import free_ports
     from jobs.replay import replay
 
-    replay(_job_config(args, config), args.files, rest_port=free_ports(1)[0])
-    return 0
+    return replay(_job_config(args, config), args.files, rest_port=free_ports(1)[0]).exit_code
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:

@@ -98,7 +98,10 @@ class JobSettings:
     interval_minutes: int = 1
     gauge_period_ms: int = 5_000
     gauge_refresh_ms: int = 60_000
+    gauge_refresh_for_ms: int = 3_600_000
     allowed_lateness_ms: int = 5_000
+    event_future_bound_ms: int = 15 * 60_000
+    event_past_bound_ms: int = 7 * 24 * 3_600_000
     reporting_time_zone: str = "UTC"
     idle_timeout_ms: int = 5_000
     dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
@@ -117,7 +120,7 @@ class JobSettings:
 
     def __post_init__(self) -> None:
         for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms",
-                     "python_bundle_time_ms"):
+                     "gauge_refresh_for_ms", "python_bundle_time_ms", "event_future_bound_ms", "event_past_bound_ms"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{_property_key(name)} must be positive")
         if self.python_execution_mode not in PYTHON_EXECUTION_MODES:

@@ -99,6 +99,8 @@ class DeadLetterReason(str, Enum):
     MISSING_FIELD = "missing_field"
     BAD_TIMESTAMP = "bad_timestamp"
     TOO_LARGE = "record_too_large"
+    EVENT_IN_FUTURE = "event_in_future"  # see jobs.event_guard
+    EVENT_TOO_OLD = "event_too_old"
     UNEXPECTED = "unexpected_error"  # the catch-all: a parser bug, not a bad record
 
 

@@ -142,6 +142,17 @@ def first_sample_at(at: int, period_ms: int) -> int:
     return -(-at // period_ms) * period_ms
 
 
+def next_sample_at(at: int, earliest_pending: int | None, last_change: int, period_ms: int,
+                   refresh_for_ms: int) -> int | None:
+    """The sample after the one at `at`, or None: the next instant of the grid while the last
+    change is less than `refresh_for_ms` old (rows change or are refreshed then), after that
+    only the first that reflects the earliest pending change. A quiet stretch so costs at most
+    `refresh_for_ms / period_ms` samples, however long it lasts."""
+    if at - last_change < refresh_for_ms:
+        return at + period_ms
+    return None if earliest_pending is None else first_sample_at(earliest_pending, period_ms)
+
+
 def split_due(pending: Iterable[Change], at: int) -> tuple[list[Change], list[Change]]:
     """(changes at or before `at` in time order, arrival order among equal times; the rest)."""
     due, later = [], []

@@ -308,15 +308,20 @@ def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
 
 
 class RealtimeGaugesFunction(KeyedProcessFunction):
-    """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Every
-    `period_ms` of event time (one timer, always the next sample) the changes up to the sample
-    instant are applied and the gauges sampled; a sample is emitted when it changed or its last
+    """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Gauges are
+    sampled on a grid of `period_ms` of event time while the instance's last change is less
+    than `refresh_for_ms` old, and after that only at changes (one timer, always the next
+    sample, `gauges.next_sample_at`). At a sample
+    the changes up to its instant are applied; a gauge is emitted when it changed or its last
     emitted one is `refresh_ms` old (`gauges.Tracker`): queue gauges on the main output,
-    routing profile gauges on a side output. A bounded run samples up to its last change."""
+    routing profile gauges on a side output. Work so grows with changes, not with the
+    event-time span: a quiet gap of years costs the samples of `refresh_for_ms`. A bounded
+    run samples up to its last change."""
 
-    def __init__(self, period_ms: int, refresh_ms: int):
+    def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int):
         self._period = period_ms
         self._refresh = refresh_ms
+        self._refresh_for = refresh_for_ms
 
     def open(self, runtime_context: RuntimeContext):
         pickled, text = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
@@ -340,12 +345,21 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         last = self._last.value()
         if last is None or change.at > last:
             self._last.update(change.at)
-        if self._next.value() is None:
-            due = gauges.first_sample_at(change.at, self._period)
-            ctx.timer_service().register_event_time_timer(due)
-            self._next.update(due)
+        due = gauges.first_sample_at(change.at, self._period)
+        self._sample_at(ctx, due)
+
+    def _sample_at(self, ctx, due: int | None) -> None:
+        """Make `due` the next sample when it comes before the one set (None: keep it). The
+        timer of the one set stays and is ignored when it fires (`on_timer`)."""
+        planned = self._next.value()
+        if due is None or (planned is not None and planned <= due):
+            return
+        ctx.timer_service().register_event_time_timer(due)
+        self._next.update(due)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        if timestamp != self._next.value():
+            return  # a sample planned before an earlier one replaced it
         due, later = gauges.split_due(self._pending.get() or (), timestamp)
         for change in due:
             gauges.apply(self._board, change)
@@ -358,12 +372,14 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         for p in filter(self._tracker.worth_passing, profiles):
             yield ROUTING_PROFILE_GAUGES, Row(p.instance_id, p.routing_profile_id,
                                               p.routing_profile_name, *_counts(p.agents), p.at)
-        finished = ctx.timer_service().current_watermark() >= END_OF_INPUT
-        if finished and not later and timestamp >= (self._last.value() or timestamp):
-            self._next.clear()
-            return
-        ctx.timer_service().register_event_time_timer(timestamp + self._period)
-        self._next.update(timestamp + self._period)
+        self._next.clear()
+        last = self._last.value() or timestamp
+        if ctx.timer_service().current_watermark() >= END_OF_INPUT:  # to the last change
+            due = timestamp + self._period if later or timestamp < last else None
+        else:
+            due = gauges.next_sample_at(timestamp, min((c.at for c in later), default=None),
+                                        last, self._period, self._refresh_for)
+        self._sample_at(ctx, due)
 
 
 def _counts(counts: gauges.AgentCounts) -> tuple:

@@ -34,7 +34,8 @@ from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, MetricSinkFunction
 from jobs.clock import FeedClocks, Tick
 from jobs.config import Config
-from jobs.events import AgentEvent, ContactEvent, ParseOptions, parse_record
+from jobs.event_guard import EventTimeGuard
+from jobs.events import AgentEvent, ContactEvent, DeadLetter, ParseOptions, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
 from jobs.agents import AgentSettings
 from jobs.contacts import LifecycleSettings, link_event
@@ -68,9 +69,10 @@ class ParseRecords(ProcessFunction):
     """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters; a
     source clock row to a `Tick` of each feed (see `jobs.clock`)."""
 
-    def __init__(self, options: ParseOptions):
+    def __init__(self, options: ParseOptions, guard: EventTimeGuard):
         self._options = options
         self._clocks = FeedClocks()
+        self._guard = guard
 
     def open(self, runtime_context: RuntimeContext):
         group = runtime_context.get_metrics_group()
@@ -87,6 +89,12 @@ class ParseRecords(ProcessFunction):
         event = parse_record(
             bytes(value.data), value.stream, value.arrival_time, options=self._options
         )
+        if isinstance(event, (ContactEvent, AgentEvent)):
+            feed = CONTACT if isinstance(event, ContactEvent) else AGENT
+            refused = self._guard.refuse(feed, event.event_time, now)
+            if refused is not None:
+                event = DeadLetter(refused, self._guard.message(refused, event.event_time),
+                                   bytes(value.data), value.stream, value.arrival_time)
         if isinstance(event, ContactEvent):
             self._clocks.saw(CONTACT, event.event_time, now)
             yield event
@@ -154,9 +162,10 @@ def use_python_mode(env: StreamExecutionEnvironment, config: Config) -> None:
     env.configure(python)
 
 
-def build_job(env: StreamExecutionEnvironment, config: Config,
-              raw: list[DataStream]) -> StreamTableEnvironment:
-    """Add the whole job to `env`, reading the given raw-record streams; returns the table
+def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream],
+              span: tuple[int, int] | None = None) -> StreamTableEnvironment:
+    """Add the whole job to `env`, reading the given raw-record streams; `span` is a replay's
+    event-time span (`jobs.event_guard.replay_span`), None for a live run. Returns the table
     environment of its SQL part (whose settings MSF checks like the environment's).
 
     Sources run at the job's parallelism, so every step up to the keyed state machines is a
@@ -176,7 +185,9 @@ def build_job(env: StreamExecutionEnvironment, config: Config,
         keep_agent_names=config.job.keep_agent_names, keep_usernames=config.job.keep_usernames
     )
     parsed = combined.process(
-        ParseRecords(options), output_type=Types.PICKLED_BYTE_ARRAY()
+        ParseRecords(options, EventTimeGuard(config.job.event_future_bound_ms,
+                                             config.job.event_past_bound_ms, span)),
+        output_type=Types.PICKLED_BYTE_ARRAY()
     ).name("parse").uid("parse")
     contact_events = _event_time(parsed, config)
     agent_events = _event_time(parsed.get_side_output(AGENT_EVENTS), config)
@@ -214,7 +225,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config,
         .union(activity.get_side_output(AGENT_VIEWS))
         .key_by(lambda change: change[0], key_type=Types.STRING())
         .process(RealtimeGaugesFunction(config.job.gauge_period_ms,
-                                        config.job.gauge_refresh_ms),
+                                        config.job.gauge_refresh_ms,
+                                        config.job.gauge_refresh_for_ms),
                  output_type=QUEUE_GAUGE_TYPE)
         .name("realtime gauges").uid("realtime-gauges")
     )

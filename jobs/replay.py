@@ -19,33 +19,50 @@ from pyflink.datastream import DataStream, StreamExecutionEnvironment
 
 from connectors.file_source import file_sources, require_files
 from jobs.config import Config
+from jobs.event_guard import replay_span
+from jobs.events import AgentEvent, ContactEvent, parse_record
 from jobs.main import local_environment
 from jobs.pipeline import build_job
+from jobs.replay_summary import ReplaySummary, file_end, jsonl_file, summarise
 
 LOG = logging.getLogger(__name__)
 SOURCE_NAME = "replay files"
 
 
-def count_records(paths: list[Path]) -> int:
-    """Lines in the files (gzip read through), so progress can say how far the replay is."""
+def read_files(paths: list[Path], past_bound_ms: int) -> tuple[int, tuple[int, int] | None]:
+    """Records in the files (gzip read through), so progress can say how far the replay is,
+    and their event-time span (`jobs.event_guard.replay_span`), which decides the strays."""
     total = 0
+    times: list[int] = []
     for path in paths:
         opener = gzip.open if str(path).endswith(".gz") else open
         with opener(path, "rb") as lines:
-            total += sum(1 for line in lines if line.strip())
-    return total
+            for line in lines:
+                if line.strip():
+                    total += 1
+                    event = parse_record(line.strip(), "replay", 0)
+                    if isinstance(event, (AgentEvent, ContactEvent)):
+                        times.append(event.event_time)
+    return total, replay_span(times, past_bound_ms)
 
 
-Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream]], None]
+Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream], tuple[int, int] | None],
+                 None]
 
 
 def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2.0,
-           build: Build = build_job) -> float:
-    """Run `build` (the job) over the files; returns the seconds from submitting it to its end."""
+           build: Build = build_job) -> ReplaySummary:
+    """Run `build` (the job) over the files, then print what it wrote and dead-lettered (see
+    `jobs.replay_summary`); returns that summary, with the seconds from submitting the job to
+    its end."""
     require_files(paths)  # before counting, and before Flink starts
-    total = count_records(paths)
+    total, span = read_files(paths, config.job.event_past_bound_ms)
+    warn_before_memory_store(config, span)
+    dead_letters = jsonl_file(config.job.dead_letter)
+    sink = jsonl_file(config.timestream.target)
+    dead_from, sink_from = file_end(dead_letters), file_end(sink)
     env = local_environment(config, rest_port=rest_port)
-    build(env, config, file_sources(env, paths))
+    build(env, config, file_sources(env, paths), span)
     client = env.execute_async("connect-metrics replay")
     job_id = str(client.get_job_id())
     print(f"replay: {total:,} records in {len(paths)} file(s)", file=sys.stderr, flush=True)
@@ -60,8 +77,23 @@ def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2
                   f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     outcome.result()  # raises with Flink's error when the job failed
     elapsed = time.monotonic() - started
+    summary = summarise(dead_letters, dead_from, sink, sink_from)
+    summary.elapsed_s = elapsed
     print(f"replay: done, {total:,} records in {elapsed:.0f} s", file=sys.stderr, flush=True)
-    return elapsed
+    for line in summary.lines():
+        print(f"replay: {line}", file=sys.stderr, flush=True)
+    return summary
+
+
+def warn_before_memory_store(config: Config, span: tuple[int, int] | None) -> None:
+    """Say before the run, not only after it, when the files are older than the memory store
+    and magnetic store writes are off: their metric records will be refused."""
+    settings = config.timestream
+    oldest = time.time() * 1000 - settings.memory_retention_hours * 3_600_000
+    if span is not None and span[0] < oldest and not settings.magnetic_writes:
+        print(f"replay: warning: the files start before the memory store "
+              f"({settings.memory_retention_hours} h); with Timestream.magnetic.writes=false "
+              "their older records will be refused", file=sys.stderr, flush=True)
 
 
 def records_read(rest_port: int, job_id: str) -> int | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from jobs.gauges import (
-    AgentCounts, AgentView, Board, QueueChange, Tracker, apply, first_sample_at, sample,
-    split_due,
+    AgentCounts, AgentView, Board, QueueChange, Tracker, apply, first_sample_at, next_sample_at,
+    sample, split_due,
 )
 
 
@@ -143,3 +143,53 @@ def test_a_refresh_of_zero_passes_every_sample():
     out = passed_samples({0: [QueueChange("c1", "q1", "VOICE", True, 0)]}, until=15_000,
                          refresh_ms=0)
     assert [at for at, queues, _ in out for _ in queues] == [0, 5_000, 10_000, 15_000]
+
+
+def scheduled_samples(changes: dict[int, list], until: int, refresh_ms: int = 60_000,
+                      refresh_for_ms: int = 3_600_000):
+    """`passed_samples` at the instants `next_sample_at` picks instead of every 5 s one."""
+    b, tracker, out = board(), Tracker({}, refresh_ms), []
+    pending = sorted(changes)
+    at = first_sample_at(pending[0], 5_000)
+    while at is not None and at <= until:
+        while pending and pending[0] <= at:
+            for change in changes[pending.pop(0)]:
+                apply(b, change)
+        queues, profiles = sample("i1", b, at)
+        out.append((at, [q for q in queues if tracker.worth_passing(q)],
+                    [p for p in profiles if tracker.worth_passing(p)]))
+        last_change = max(t for t in changes if t <= at)
+        at = next_sample_at(at, pending[0] if pending else None, last_change, 5_000,
+                            refresh_for_ms)
+    return out
+
+
+def rows(out) -> list:
+    return [(at, g) for at, queues, profiles in out for g in (*queues, *profiles)]
+
+
+CHANGES = {0: [agent(at=0), QueueChange("c1", "q1", "VOICE", True, 0)],
+           20_000: [QueueChange("c2", "q1", "VOICE", True, 20_000)],
+           30_000: [agent(at=30_000, available=())],
+           215_000: [QueueChange("c1", "q1", "VOICE", False, 215_000)]}
+
+
+def test_sampling_within_the_bound_emits_what_sampling_every_period_does():
+    assert rows(scheduled_samples(CHANGES, 600_000)) == rows(passed_samples(CHANGES, 600_000))
+
+
+def test_refresh_rows_stop_once_nothing_changed_for_the_bound_so_a_gap_of_years_costs_no_more():
+    years = 3 * 365 * 24 * 3_600_000
+    hour = scheduled_samples({**CHANGES, 3_600_000: [agent(at=3_600_000, online=False)]},
+                             until=years)
+    gap = scheduled_samples({**CHANGES, years: [agent(at=years, online=False)]}, until=years)
+    quiet = [at for at, _, _ in gap if 215_000 < at < years]
+    assert quiet and max(quiet) - 215_000 <= 3_600_000 + 60_000
+    assert len(gap) <= len(hour) + 1
+    assert gap[-1][0] == years and gap[-1][1]  # the change after the gap is sampled
+
+
+def test_samples_follow_the_grid_until_the_bound_then_only_changes():
+    assert next_sample_at(5_000, None, 0, 5_000, 3_600_000) == 10_000
+    assert next_sample_at(3_600_000, None, 0, 5_000, 3_600_000) is None
+    assert next_sample_at(3_600_000, 7_200_001, 0, 5_000, 3_600_000) == 7_205_000

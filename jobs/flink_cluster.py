@@ -31,10 +31,10 @@ import yaml
 from deploy.package import LAYOUT
 from jobs.config import PROJECT_ROOT
 from jobs.local_stack import (
-    LocalProcess, already_running, start_process, stop_process, wait_ports_released,
+    LocalProcess, already_running, start_missing, stop_process, wait_ports_released,
 )
 from jobs.main import GATEWAY_PORT_ENV
-from jobs.prerequisites import SetupError, require_port_free
+from jobs.prerequisites import SetupError
 
 log = logging.getLogger(__name__)
 
@@ -149,20 +149,7 @@ def up(settings: ClusterSettings) -> str:
     _write_conf(settings)
     python_without_the_checkout(settings.state_dir / "python")
     processes = _processes(settings)
-    to_start = [p for p in processes if not already_running(p)]
-    for process in to_start:
-        for port, setting in process.ports:
-            require_port_free(settings.host, port, process.name, setting)
-    started: list[LocalProcess] = []
-    try:
-        for process in to_start:
-            start_process(process)
-            started.append(process)
-        _wait_until_registered(settings, processes)
-    except BaseException:
-        for process in reversed(started):
-            stop_process(process)
-        raise
+    start_missing(settings.host, processes, lambda: _wait_until_registered(settings, processes))
     return status(settings)
 
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -198,29 +198,44 @@ def up(settings: StackSettings) -> StackStatus:
     _require_installed(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     emulators = _emulators(settings)
-    to_start = [e for e in emulators if not already_running(e)]
-    for emulator in to_start:
-        for port, setting in emulator.ports:
-            require_port_free(settings.host, port, emulator.name, setting)
-    started: list[_Emulator] = []
-    influxdb_started = False
-    try:
-        influxdb_started = local_influxdb.start(settings)
-        for emulator in to_start:
-            start_process(emulator)
-            started.append(emulator)
+
+    def ready() -> None:
         _wait_until_answering(emulators, settings.region)
         create_streams(settings.kinesis_endpoint, settings.region, settings.streams,
                        f"see {emulators[0].log_path}")
         create_timestream_tables(settings.timestream_endpoint, settings.region,
                                  settings.database, settings.tables)
-    except BaseException:
-        for emulator in started:
-            stop_process(emulator)
-        if influxdb_started:
-            local_influxdb.stop(settings)
-        raise
+
+    start_missing(settings.host, emulators, ready,
+                  before=lambda: local_influxdb.start(settings),
+                  undo_before=lambda: local_influxdb.stop(settings))
     return _status((*emulators, local_influxdb.server(settings)))
+
+
+def start_missing(host: str, processes: Sequence[LocalProcess], ready: Callable[[], None],
+                  before: Callable[[], bool] = lambda: False,
+                  undo_before: Callable[[], None] = lambda: None) -> None:
+    """Start those of `processes` that do not run yet (every port checked first), after
+    `before` (True when it started something), then wait for `ready`; on any failure stop what
+    this call started."""
+    to_start = [p for p in processes if not already_running(p)]
+    for process in to_start:
+        for port, setting in process.ports:
+            require_port_free(host, port, process.name, setting)
+    started: list[LocalProcess] = []
+    before_started = False
+    try:
+        before_started = before()
+        for process in to_start:
+            start_process(process)
+            started.append(process)
+        ready()
+    except BaseException:
+        for process in reversed(started):
+            stop_process(process)
+        if before_started:
+            undo_before()
+        raise
 
 
 def down(settings: StackSettings) -> None:

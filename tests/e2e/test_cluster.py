@@ -55,13 +55,13 @@ def cluster(tmp_path_factory):
     """kinesis-mock, moto and a cluster of a JobManager and two TaskManagers (a slot each)."""
     require_connector_jar(CONNECTOR_JAR)
     state = tmp_path_factory.mktemp("cluster")
-    kinesis, tls, timestream, rest, rpc = free_ports(5)
+    kinesis, tls, timestream, influxdb, rest, rpc = free_ports(6)
     stack = replace(
         StackSettings.from_config(Config(
             kinesis=KinesisSettings(endpoint=f"http://127.0.0.1:{kinesis}"),
             timestream=TimestreamSettings(endpoint=f"http://127.0.0.1:{timestream}")),
             [], state_dir=state / "stack"),
-        kinesis_tls_port=tls, streams=())
+        kinesis_tls_port=tls, influxdb_port=influxdb, streams=())
     settings = ClusterSettings(state_dir=state, rest_port=rest, rpc_port=rpc,
                                overrides={"execution.checkpointing.interval": "2s"})
     application = build_package(

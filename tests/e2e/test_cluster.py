@@ -39,6 +39,7 @@ from tests.truth import assert_tables_equal_truth, hour_across_midnight
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.cluster,
     pytest.mark.skipif(sys.platform != "linux", reason="the zip's wheels are manylinux wheels"),
 ]
 

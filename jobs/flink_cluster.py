@@ -31,7 +31,8 @@ import yaml
 from deploy.package import LAYOUT
 from jobs.config import PROJECT_ROOT
 from jobs.local_stack import (
-    LocalProcess, already_running, start_missing, stop_process, wait_ports_released,
+    LocalProcess, already_running, read_record, start_missing, stop_process,
+    wait_ports_released,
 )
 from jobs.main import GATEWAY_PORT_ENV
 from jobs.prerequisites import SetupError
@@ -82,8 +83,12 @@ class ClusterSettings:
         return self.state_dir / "savepoints"
 
     @property
+    def python_dir(self) -> Path:
+        return self.state_dir / "python"
+
+    @property
     def python(self) -> Path:
-        return self.state_dir / "python" / "bin" / "python"
+        return self.python_dir / "bin" / "python"
 
 
 def flink_home() -> Path:
@@ -147,7 +152,7 @@ def up(settings: ClusterSettings) -> str:
     """Start what is not running yet (a TaskManager that died is replaced, as MSF replaces
     one) and wait until every TaskManager has registered."""
     _write_conf(settings)
-    python_without_the_checkout(settings.state_dir / "python")
+    python_without_the_checkout(settings.python_dir)
     processes = _processes(settings)
     start_missing(settings.host, processes, lambda: _wait_until_registered(settings, processes))
     return status(settings)
@@ -171,8 +176,11 @@ def status(settings: ClusterSettings) -> str:
 
 def task_manager_pid(settings: ClusterSettings, number: int) -> int:
     """The process id of TaskManager `number` (1-based), from its pid file."""
-    record = json.loads((settings.state_dir / f"flink-taskmanager-{number}.pid").read_text())
-    return int(record["pid"])
+    record = read_record(_processes(settings)[number].pid_file)
+    if record is None:
+        raise ClusterError(f"no pid file of TaskManager {number} in {settings.state_dir}; "
+                           "is the cluster up (`connect-metrics dev cluster status`)?")
+    return record.pid
 
 
 def submit(settings: ClusterSettings, application_zip: Path, properties: Path,

@@ -46,12 +46,59 @@ class _ValueState:
         self._runner.stored.pop((self._runner.current_key, self._name), None)
 
 
+class _ListState(_ValueState):
+    def get(self) -> list:
+        return self.value() or []
+
+    def add(self, value) -> None:
+        self.update([*self.get(), value])
+
+
+class _MapState(_ValueState):
+    """A mapping stored as one pickled dict (Flink stores an entry per key: sizes differ)."""
+
+    def _entries(self) -> dict:
+        return self.value() or {}
+
+    def __getitem__(self, key):
+        return self._entries()[key]
+
+    def __setitem__(self, key, value) -> None:
+        self.update({**self._entries(), key: value})
+
+    def __delitem__(self, key) -> None:
+        entries = self._entries()
+        del entries[key]
+        self.update(entries)
+
+    def __contains__(self, key) -> bool:
+        return key in self._entries()
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def values(self):
+        return list(self._entries().values())
+
+    def keys(self):
+        return list(self._entries())
+
+    def items(self):
+        return list(self._entries().items())
+
+
 class _RuntimeContext:
     def __init__(self, runner: KeyedRunner):
         self._runner = runner
 
     def get_state(self, descriptor) -> _ValueState:
         return _ValueState(self._runner, descriptor.get_name())
+
+    def get_list_state(self, descriptor) -> _ListState:
+        return _ListState(self._runner, descriptor.get_name())
+
+    def get_map_state(self, descriptor) -> _MapState:
+        return _MapState(self._runner, descriptor.get_name())
 
     def get_metrics_group(self) -> _Metrics:
         return _Metrics()
@@ -103,7 +150,7 @@ class KeyedRunner:
 
     def process(self, key: Hashable, value, timestamp: int) -> list:
         self.current_key = key
-        return list(self.function.process_element(value, _Context(self, timestamp)))
+        return list(self.function.process_element(value, _Context(self, timestamp)) or ())
 
     def advance(self, watermark: int) -> list:
         """Move the watermark forward and fire every timer at or before it, in time order."""

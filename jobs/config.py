@@ -103,7 +103,7 @@ class JobSettings:
     event_future_bound_ms: int = 15 * 60_000
     event_past_bound_ms: int = 7 * 24 * 3_600_000
     reporting_time_zone: str = "UTC"
-    idle_timeout_ms: int = 5_000
+    idle_timeout_ms: int = 60_000
     dead_letter: str = "jsonl:" + str(PROJECT_ROOT / ".local" / "dead-letters.jsonl")
     keep_agent_names: bool = False
     keep_usernames: bool = True

@@ -137,9 +137,13 @@ def _shown(gauge: QueueGauge | RoutingProfileGauge) -> tuple[str, tuple]:
             (gauge.routing_profile_name, gauge.agents))
 
 
-def first_sample_at(at: int, period_ms: int) -> int:
-    """The first sample instant that reflects a change at `at` (samples include their instant)."""
-    return -(-at // period_ms) * period_ms
+def first_sample_at(at: int, period_ms: int, taken: int | None = None) -> int:
+    """The first sample instant that reflects a change at `at` (samples include their instant).
+    A change that comes after the sample at `taken` has been taken (a late one) waits for the next
+    sample: one already written is never taken again, as its rows would show a board that has
+    moved on since (contacts that entered after it, waiting a negative time)."""
+    due = -(-at // period_ms) * period_ms
+    return due if taken is None or due > taken else taken + period_ms
 
 
 def next_sample_at(at: int, earliest_pending: int | None, last_change: int, period_ms: int,

@@ -312,7 +312,8 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     sampled on a grid of `period_ms` of event time while the instance's last change is less
     than `refresh_for_ms` old, and after that only at changes (one timer, always the next
     sample, `gauges.next_sample_at`). At a sample
-    the changes up to its instant are applied; a gauge is emitted when it changed or its last
+    the changes up to its instant are applied (a late change, older than the last sample taken,
+    at the next one: `gauges.first_sample_at`); a gauge is emitted when it changed or its last
     emitted one is `refresh_ms` old (`gauges.Tracker`): queue gauges on the main output,
     routing profile gauges on a side output. Work so grows with changes, not with the
     event-time span: a quiet gap of years costs the samples of `refresh_for_ms`. A bounded
@@ -337,6 +338,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
             self._refresh)
         self._pending = runtime_context.get_list_state(ListStateDescriptor("pending", pickled))
         self._next = runtime_context.get_state(ValueStateDescriptor("next_sample", Types.LONG()))
+        self._taken = runtime_context.get_state(ValueStateDescriptor("last_sample", Types.LONG()))
         self._last = runtime_context.get_state(ValueStateDescriptor("last_change", Types.LONG()))
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
@@ -345,7 +347,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         last = self._last.value()
         if last is None or change.at > last:
             self._last.update(change.at)
-        due = gauges.first_sample_at(change.at, self._period)
+        due = gauges.first_sample_at(change.at, self._period, self._taken.value())
         self._sample_at(ctx, due)
 
     def _sample_at(self, ctx, due: int | None) -> None:
@@ -360,6 +362,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         if timestamp != self._next.value():
             return  # a sample planned before an earlier one replaced it
+        self._taken.update(timestamp)
         due, later = gauges.split_due(self._pending.get() or (), timestamp)
         for change in due:
             gauges.apply(self._board, change)

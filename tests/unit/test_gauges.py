@@ -27,6 +27,13 @@ def test_samples_include_their_instant():
     assert first_sample_at(10_001, 5_000) == 15_000
 
 
+def test_a_change_older_than_the_last_sample_taken_waits_for_the_next():
+    assert first_sample_at(2_000, 5_000, taken=20_000) == 25_000
+    assert first_sample_at(20_000, 5_000, taken=20_000) == 25_000
+    assert first_sample_at(20_001, 5_000, taken=20_000) == 25_000
+    assert first_sample_at(26_000, 5_000, taken=20_000) == 30_000
+
+
 def test_due_changes_apply_in_time_order_keeping_arrival_order_among_equal_times():
     leave = QueueChange("c1", "q1", "VOICE", False, 4_000)
     enter = QueueChange("c1", "q2", "VOICE", True, 4_000)

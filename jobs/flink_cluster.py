@@ -43,6 +43,7 @@ MANAGED_SETTINGS = PROJECT_ROOT / "deploy" / "flink-cluster.yaml"
 START_TIMEOUT_S = 180.0
 PROGRESS_EVERY_S = 10.0
 POLL_S = 0.5
+NO_WATERMARK = -(2**63)  # what the REST API shows for a subtask that has had none
 # The settings of this machine's cluster that MSF does not decide (it sizes its own workers).
 LOCAL_SETTINGS = {
     "jobmanager.memory.process.size": "1024m",
@@ -216,6 +217,19 @@ def failures(settings: ClusterSettings, job_id: str) -> list[str]:
     """The job's failures so far (each followed by a restart while the strategy allows)."""
     history = _get(settings, f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"]
     return [entry["exceptionName"] for entry in history]
+
+
+def input_watermark(settings: ClusterSettings, job_id: str, vertex_name: str) -> int:
+    """The lowest input watermark among the subtasks of the job's vertex whose name starts with
+    `vertex_name` (the chain's first operator); `NO_WATERMARK` until every subtask has one."""
+    vertex = next((v for v in job(settings, job_id)["vertices"]
+                   if v["name"].startswith(vertex_name)), None)
+    if vertex is None:
+        raise ClusterError(f"job {job_id} has no vertex named {vertex_name!r}")
+    values = [int(m["value"]) for m in _get(
+        settings, f"/jobs/{job_id}/vertices/{vertex['id']}/watermarks")
+        if m["id"].endswith(".currentInputWatermark")]
+    return min(values, default=NO_WATERMARK)
 
 
 def completed_checkpoints(settings: ClusterSettings, job_id: str) -> int:

@@ -63,6 +63,7 @@ AGENT_EVENTS = OutputTag("agent-events", Types.PICKLED_BYTE_ARRAY())
 AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
+SINK_NAME = "metric sink"
 
 
 class ParseRecords(ProcessFunction):
@@ -247,7 +248,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         union.key_by(lambda r: r[0], key_type=Types.STRING())
         .process(MetricSinkFunction(config.timestream, config.influxdb),
                  output_type=Types.STRING())
-        .name("timestream").uid("metric-sink")
+        .name(SINK_NAME).uid("metric-sink")
     )
     dead_letters = parsed.get_side_output(DEAD_LETTERS).union(
         written.get_side_output(SINK_DEAD_LETTERS)

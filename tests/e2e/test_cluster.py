@@ -29,6 +29,7 @@ from jobs.local_stack import down as stack_down
 from jobs.local_stack import up as stack_up
 from jobs.main import CONNECTOR_JAR
 from jobs.metrics import load_catalogue
+from jobs.pipeline import SINK_NAME
 from jobs.prerequisites import free_ports, require_connector_jar
 from simulator.centre import AGENT_FEED, CONTACT_FEED, Emitted
 from simulator.faults import FaultSettings
@@ -153,10 +154,18 @@ def sink_lines(config: Config) -> list[dict]:
             for r in landed_records(config.timestream.endpoint, config.timestream.database)]
 
 
-def settled_lines(config: Config, settings: ClusterSettings, job_id: str) -> list[dict]:
-    """What landed once nothing new has landed for `QUIET_S` (the input is all read, every
-    window it can close closed)."""
+def settled_lines(config: Config, settings: ClusterSettings, job_id: str,
+                  closing: list[Emitted] | None = None) -> list[dict]:
+    """What landed once the sink's input watermark has reached the `closing` events (every
+    window they close has closed, however slow this shared machine is) and nothing new has
+    landed for `QUIET_S` (the input is all read and written)."""
     deadline = time.monotonic() + SETTLE_S
+    if closing:
+        through = max(e.at for e in closing) - JobSettings().allowed_lateness_ms - 1
+        while flink_cluster.input_watermark(settings, job_id, SINK_NAME) < through:
+            assert time.monotonic() < deadline, f"event time not at {through} after {SETTLE_S} s"
+            assert flink_cluster.job(settings, job_id)["state"] == "RUNNING"
+            time.sleep(2)
     lines, quiet_since = sink_lines(config), time.monotonic()
     while time.monotonic() - quiet_since < QUIET_S:
         assert time.monotonic() < deadline, f"records still landing after {SETTLE_S} s"
@@ -217,7 +226,8 @@ def test_a_task_manager_killed_mid_stream_loses_and_doubles_nothing(cluster, sub
     killed_at = time.monotonic()
     # The TaskManager and its Python workers, as when its host goes.
     os.killpg(flink_cluster.task_manager_pid(settings, 1), signal.SIGKILL)
-    publish(config, events[half:] + closing_events(events))
+    closing = closing_events(events)
+    publish(config, events[half:] + closing)
     deadline = time.monotonic() + 120
     while not flink_cluster.failures(settings, job_id):
         assert time.monotonic() < deadline, "the job did not see its TaskManager go"
@@ -228,7 +238,8 @@ def test_a_task_manager_killed_mid_stream_loses_and_doubles_nothing(cluster, sub
     flowing_at = wait_for_rows(config, after_version=restarted_us)
     print(f"\nrows flowing again {flowing_at - killed_at:.1f} s after the TaskManager was killed")
 
-    compared = assert_tables_equal_truth(settled_lines(config, settings, job_id), truth, zone)
+    compared = assert_tables_equal_truth(settled_lines(config, settings, job_id, closing), truth,
+                                         zone)
     assert compared.days == 2 and compared.agent_instants > 300
     assert not (tmp_path / "dead-letters.jsonl").exists()
 
@@ -244,13 +255,15 @@ def test_savepoints_restore_at_another_parallelism(cluster, submitted, tmp_path)
     config, properties = application_properties(stack, tmp_path, "rescaled", zone,
                                                 idle_timeout_ms=600_000)
     third = len(events) // 3
-    parts = [events[:third], events[third:2 * third], events[2 * third:] + closing_events(events)]
+    closing = closing_events(events)
+    parts = [events[:third], events[third:2 * third], events[2 * third:] + closing]
 
     savepoint = None
     for number, (parallelism, part) in enumerate(zip((2, 1, 2), parts)):
         job_id = submitted(properties, parallelism, savepoint)
         publish(config, part, speed=SPEED)
-        lines = settled_lines(config, settings, job_id)
+        lines = settled_lines(config, settings, job_id,
+                              closing if number == len(parts) - 1 else None)
         if number < len(parts) - 1:
             savepoint = flink_cluster.stop_with_savepoint(settings, job_id)
 

@@ -1,0 +1,63 @@
+"""The cluster's REST answers as `jobs.flink_cluster` reads them, from a stand-in server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from jobs import flink_cluster
+from jobs.flink_cluster import NO_WATERMARK, ClusterError, ClusterSettings
+
+JOB = {"vertices": [{"id": "v1", "name": "Source: kinesis agents"},
+                    {"id": "v2", "name": "metric sink -> Map"}]}
+
+
+@pytest.fixture
+def rest(tmp_path):
+    """A REST stand-in answering `answers[path]`; yields (settings, answers)."""
+    answers: dict[str, object] = {"/jobs/j1": JOB}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps(answers[self.path]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield ClusterSettings(state_dir=tmp_path, rest_port=server.server_port), answers
+    finally:
+        server.shutdown()
+
+
+def watermarks(*values: int) -> list[dict]:
+    return [{"id": f"{n}.currentInputWatermark", "value": str(v)} for n, v in enumerate(values)]
+
+
+def test_the_input_watermark_is_the_lowest_of_the_vertex_subtasks(rest):
+    settings, answers = rest
+    answers["/jobs/j1/vertices/v2/watermarks"] = watermarks(7_000, 5_000)
+    assert flink_cluster.input_watermark(settings, "j1", "metric sink") == 5_000
+
+
+def test_a_subtask_without_a_watermark_holds_the_vertex_back(rest):
+    settings, answers = rest
+    answers["/jobs/j1/vertices/v2/watermarks"] = watermarks(7_000, NO_WATERMARK)
+    assert flink_cluster.input_watermark(settings, "j1", "metric sink") == NO_WATERMARK
+    answers["/jobs/j1/vertices/v2/watermarks"] = []
+    assert flink_cluster.input_watermark(settings, "j1", "metric sink") == NO_WATERMARK
+
+
+def test_a_vertex_the_job_lacks_is_named_in_the_error(rest):
+    settings, _ = rest
+    with pytest.raises(ClusterError, match="no vertex named 'timestream'"):
+        flink_cluster.input_watermark(settings, "j1", "timestream")

@@ -9,7 +9,7 @@ from jobs.gauges import (
 
 
 def board() -> Board:
-    return Board(waiting={}, agents={}, queues={}, profiles={})
+    return Board(waiting={}, agents={}, queues={}, profiles={}, queue_names={})
 
 
 def agent(agent_id="a1", at=0, online=True, available=(("VOICE", 1),), on_contact=False,

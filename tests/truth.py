@@ -289,7 +289,8 @@ def newest_names(lines: list[dict], table: str, id_column: str,
 def assert_names_equal_truth(lines: list[dict], truth: TruthList) -> dict[str, list]:
     """queue_names holds, for every queue of the truth, its name and each rename at or after
     the rename's time (the next snapshot that shows it), the newest record the final name;
-    routing_profile_names every profile's name. Returns the queue names' records."""
+    routing_profile_names the name of every profile an agent has (snapshots name no other).
+    Returns the queue names' records."""
     (instance,) = truth.of("instance")
     renames = truth.of("queue_renamed")
     queues = newest_names(lines, "queue_names", "queue_id", "queue_name")
@@ -303,8 +304,10 @@ def assert_names_equal_truth(lines: list[dict], truth: TruthList) -> dict[str, l
             assert rename["at"] <= at < rename["at"] + 2 * HEARTBEAT_MS, rename
     profiles = newest_names(lines, "routing_profile_names", "routing_profile_id",
                             "routing_profile_name")
+    staffed = {agent["routing_profile_id"] for agent in truth.of("agent")}
     assert {key: records[-1][1] for key, records in profiles.items()} == {
-        p["routing_profile_id"]: p["name"] for p in instance["routing_profiles"]}
+        p["routing_profile_id"]: p["name"] for p in instance["routing_profiles"]
+        if p["routing_profile_id"] in staffed}
     return queues
 
 

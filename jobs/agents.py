@@ -490,11 +490,11 @@ def _configuration(snapshot: AgentSnapshot) -> dict:
 def _named_queues(snapshot: AgentSnapshot) -> dict[str, str]:
     """Queue id -> name of the named queues in a snapshot: the routing profile's inbound and
     default outbound queues and the queues of its contacts (agent queues have no name)."""
-    queues = [contact.queue for contact in snapshot.contacts]
     profile = snapshot.routing_profile
-    if profile is not None:
+    queues = [profile.default_outbound_queue] if profile is not None else []
+    queues.extend(contact.queue for contact in snapshot.contacts)
+    if profile is not None:  # the profile's own list last: its names win within a snapshot
         queues.extend(profile.inbound_queues)
-        queues.append(profile.default_outbound_queue)
     return {queue.queue_id: queue.name for queue in queues if queue is not None and queue.name}
 
 

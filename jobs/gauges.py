@@ -17,6 +17,10 @@ Changes come from the contact lifecycle (a contact enters or leaves a queue) and
 activity state machine (an agent's facts changed). Until the sample instant passes they wait in a
 pending list; the board (who waits where since when, what each online agent is doing) lives in
 mappings the caller provides, so the operator can keep them in keyed map state.
+
+The board also keeps the newest name of every queue and routing profile the agents' snapshots
+named: applying a change returns the names it taught (`NameChange`: first seen or renamed), so
+the job writes a name once and again only when it changes.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from simulator.faults import FaultSettings
 from simulator.scenarios import every_feature
 from simulator.centre import Emitted
 from simulator.simulation import Simulation
-from simulator.truth import TruthList, minute
+from simulator.truth import SERVICE_LEVELS_S, TruthList, minute
 
 
 def measures(line: dict) -> dict:
@@ -235,7 +235,7 @@ def truth_service_levels(truth: TruthList, levels: ServiceLevels) -> dict[tuple,
             row["sum_contacts_answered_within"] += outcome == "answered" and waited <= seconds * 1000
     # The interval lines count 20 and 60 s on their own: where a queue has those, both agree.
     for line in truth.of("interval"):
-        for seconds in (20, 60):
+        for seconds in SERVICE_LEVELS_S:
             if seconds in levels.for_queue(line["queue_id"]):
                 key = (line["channel"], line["queue_id"], str(seconds), line["interval_start"])
                 assert rows.get(key, {}).get("contacts_removed_within", 0) == (

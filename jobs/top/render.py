@@ -43,7 +43,8 @@ def render(snapshot: Snapshot, width: int = 100) -> str:
         "",
     ]
     if snapshot.error:
-        lines += textwrap.wrap(f"! {snapshot.error}", width, subsequent_indent="  ") + [""]
+        lines += textwrap.wrap(f"! {snapshot.error}", width, subsequent_indent="  ",
+                               break_on_hyphens=False) + [""]
     elif snapshot.empty:
         lines += ["waiting for the first metric rows (a starting job needs 20 to 60 s)", ""]
     if snapshot.queues:

@@ -15,8 +15,8 @@ from jobs.landed import LandedRecord
 from jobs.prerequisites import free_ports
 from jobs.schema import written_tables
 from jobs.top.emulator import EmulatorStore
-from jobs.top.live import (EMULATOR_REFRESH_S, TIMESTREAM_REFRESH_S, Screen, default_refresh,
-                           open_store, read_queue_names)
+from jobs.top.live import (EMULATOR_REFRESH_S, PLAIN_WIDTH, TIMESTREAM_REFRESH_S, Screen,
+                           default_refresh, open_store, read_queue_names)
 from jobs.top.render import ALL_QUEUES, render
 from jobs.top.snapshot import QUEUE_NOW, READS, STALE_SAMPLE_MS, build, load
 from jobs.top.store import Row, StoreError
@@ -256,6 +256,34 @@ def test_names_come_from_the_names_tables_and_a_given_map_overrides_them():
     snapshot = build("test", rows, NOW, {"q2": "Support (map)"})
     assert sorted(q.name for q in snapshot.queues) == ["01234567…", "Sales", "Support (map)"]
     assert [p.name for p in snapshot.profiles] == ["Generalists", "rp2"]
+
+
+def test_a_plain_frame_holds_a_busy_day_with_three_thresholds():
+    def level(queue_id, seconds):
+        return Row({"instance_id": "i", "queue_id": queue_id, "channel": "VOICE",
+                    "threshold_s": str(seconds), "local_date": "d"}, NOW,
+                   {"contacts_removed": 1000, "contacts_removed_within": 999,
+                    "service_level": 99.9})
+
+    rows = {
+        "queue_realtime": [Row({"instance_id": "i", "queue_id": q, "channel": "VOICE"}, NOW,
+                               {"contacts_in_queue": 99, "oldest_contact_age": 999.5,
+                                "agents_available": 99}) for q in ("q1", "q2")],
+        "queue_today": [Row({"instance_id": "i", "queue_id": q, "channel": "VOICE",
+                             "local_date": "d"}, NOW,
+                            {"contacts_queued": 4999, "contacts_handled": 4999,
+                             "contacts_abandoned": 4999, "avg_queue_answer_time": 999.5,
+                             "sum_queue_answer_time": 4999 * 999.5,
+                             "sum_handle_time": 4999 * 999.5, "contacts_completed": 4999,
+                             "avg_handle_time": 999.5}) for q in ("q1", "q2")],
+        "queue_service_level_today": [level("q1", 20), level("q1", 60), level("q2", 120)],
+        "queue_names": [Row({"instance_id": "i", "queue_id": q}, NOW,
+                            {"queue_name": "Customer Service"}) for q in ("q1", "q2")],
+    }
+    lines = render(build("test", rows, NOW, {}), PLAIN_WIDTH).splitlines()
+    total = next(line for line in lines if line.startswith(ALL_QUEUES))
+    assert total.endswith(" 999.5s")  # nothing cut: the last column is there
+    assert max(len(line) for line in lines) <= PLAIN_WIDTH
 
 
 def test_a_frame_fits_the_width_and_says_what_it_waits_for():

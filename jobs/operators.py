@@ -320,9 +320,9 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     the changes up to its instant are applied; a gauge is emitted when it changed or its last
     emitted one is `refresh_ms` old (`gauges.Tracker`): queue gauges on the main output,
     routing profile gauges on a side output, and each queue or routing profile name seen for
-    the first time or renamed on another (`NAMES`, at the time of the change). Work so grows with changes, not with the
-    event-time span: a quiet gap of years costs the samples of `refresh_for_ms`. A bounded
-    run samples up to its last change."""
+    the first time or renamed on another (`NAMES`, at the time of the change). Work so grows
+    with changes, not with the event-time span: a quiet gap of years costs the samples of
+    `refresh_for_ms`. A bounded run samples up to its last change."""
 
     def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int):
         self._period = period_ms

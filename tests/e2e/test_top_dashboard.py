@@ -252,8 +252,11 @@ def expected_queue_cells(emulator: Emulator, queue_id: str, channel: str) -> lis
     now = emulator.newest("queue_realtime", queue_id=queue_id, channel=channel)
     day = emulator.newest("queue_today", queue_id=queue_id, channel=channel,
                           local_date=TODAY)
-    levels = [f"{emulator.newest('queue_service_level_today', queue_id=queue_id, channel=channel, local_date=TODAY, threshold_s=str(seconds))['service_level']:.1f}%/{seconds}s"  # noqa: E501
-              for seconds in THRESHOLDS[queue_id]]
+    levels = []
+    for seconds in THRESHOLDS[queue_id]:
+        held = emulator.newest("queue_service_level_today", queue_id=queue_id, channel=channel,
+                               local_date=TODAY, threshold_s=str(seconds))
+        levels.append(f"{held['service_level']:.1f}%/{seconds}s")
     return [str(now["contacts_in_queue"]), f"{now['oldest_contact_age']:.1f}s",
             str(now["agents_available"]), str(day["contacts_queued"]),
             str(day["contacts_handled"]), str(day["contacts_abandoned"]), *levels,

@@ -197,6 +197,8 @@ class AgentState:
     hierarchy_group_ids: tuple[str, ...]
     contacts: tuple[TrackedContact, ...]
     activity_since: int
+    # (queue id, name) of every named queue its snapshots showed (profile, outbound, contacts)
+    queue_names: tuple[tuple[str, str], ...] = ()
 
     @property
     def activity(self) -> Activity:
@@ -252,6 +254,7 @@ class AgentFacts:
     slots_available: int
     stale: bool
     at: int
+    queue_names: tuple[tuple[str, str], ...] = ()  # (queue id, newest name) its snapshots named
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,7 @@ def agent_facts(state: AgentState, at: int) -> AgentFacts:
         slots_available=sum(free for _, free in available),
         stale=state.stale,
         at=at,
+        queue_names=state.queue_names,
     )
 
 
@@ -422,6 +426,9 @@ def _apply_snapshot(state: AgentState, event: AgentEvent) -> tuple[AgentState, l
         changes["username"] = event.username
     if current is not None:
         changes.update(_configuration(current))
+        names = _named_queues(current)
+        if names and not names.items() <= set(state.queue_names):
+            changes["queue_names"] = tuple(sorted({**dict(state.queue_names), **names}.items()))
     status_type = changes.get("status_type", state.status_type)
     if event.event_type == "LOGOUT":
         changes["logged_out_at"] = at
@@ -478,6 +485,17 @@ def _configuration(snapshot: AgentSnapshot) -> dict:
             concurrency=concurrency,
         )
     return values
+
+
+def _named_queues(snapshot: AgentSnapshot) -> dict[str, str]:
+    """Queue id -> name of the named queues in a snapshot: the routing profile's inbound and
+    default outbound queues and the queues of its contacts (agent queues have no name)."""
+    profile = snapshot.routing_profile
+    queues = [profile.default_outbound_queue] if profile is not None else []
+    queues.extend(contact.queue for contact in snapshot.contacts)
+    if profile is not None:  # the profile's own list last: its names win within a snapshot
+        queues.extend(profile.inbound_queues)
+    return {queue.queue_id: queue.name for queue in queues if queue is not None and queue.name}
 
 
 def _observe(

@@ -178,8 +178,8 @@ def _parser() -> argparse.ArgumentParser:
     top.add_argument("--database", metavar="NAME",
                      help="Timestream database (default: Timestream.database)")
     top.add_argument("--queue-names", type=Path, metavar="JSON",
-                     help="a JSON object of queue id (or queue ARN) to queue name; queues are "
-                     "otherwise shown by their shortened id")
+                     help="a JSON object of queue id (or queue ARN) to queue name, over the "
+                     "names the job learned from agent snapshots (queue_names)")
     top.set_defaults(handler=_top)
 
     demo = commands.add_parser(

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jobs.service_levels import ServiceLevelError, ServiceLevels, thresholds
+
 MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
 MSF_GROUP_PREFIX = "kinesis.analytics."
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -113,10 +115,17 @@ class JobSettings:
     agent_stale_after_ms: int = 360_000
     python_execution_mode: str = "process"
     python_bundle_time_ms: int = 100
+    service_level_thresholds: str = "20,60"
+    service_level_queue_thresholds: str = ""
 
     def sql_parameters(self) -> dict[str, object]:
         """What a metric file may name as `${...}`."""
         return {"interval_minutes": self.interval_minutes}
+
+    def service_levels(self) -> ServiceLevels:
+        """Each queue's service-level thresholds (`jobs.service_levels`)."""
+        return ServiceLevels.parse(self.service_level_thresholds,
+                                   self.service_level_queue_thresholds)
 
     def __post_init__(self) -> None:
         for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms",
@@ -127,6 +136,18 @@ class JobSettings:
             raise ConfigError(
                 f"{_property_key('python_execution_mode')}: {self.python_execution_mode!r}; use "
                 + " or ".join(PYTHON_EXECUTION_MODES))
+        try:
+            thresholds(self.service_level_thresholds)
+        except ServiceLevelError as err:
+            raise ConfigError(f"service.level.thresholds: {err}; use whole seconds separated by "
+                              "commas, such as 20,60") from None
+        try:
+            self.service_levels()
+        except ServiceLevelError as err:
+            raise ConfigError(
+                f"service.level.queue.thresholds: {err}; use QUEUE=SECONDS[,SECONDS...] entries "
+                "separated by ';', the queue by id or ARN, such as QUEUE_ID=120;OTHER_ID=20,30"
+            ) from None
         try:
             ZoneInfo(self.reporting_time_zone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -171,12 +171,11 @@ _TERMINAL = (Phase.COMPLETED, Phase.EXPIRED)
 _ENDED = (Phase.DISCONNECTED, Phase.COMPLETED, Phase.EXPIRED)
 _BEFORE_QUEUE = (None, Phase.INITIATED, Phase.CONNECTED_TO_SYSTEM)
 _WITH_AGENT = (Phase.CONNECTED_TO_AGENT, Phase.PAUSED)
-_REMOVED = (LeaveReason.ANSWERED, LeaveReason.ABANDONED, LeaveReason.CALLBACK)
 
 
 @dataclass(frozen=True, slots=True)
 class LifecycleSettings:
-    """Service-level thresholds and the timeouts that close contacts whose end never arrives.
+    """The timeouts that close contacts whose end never arrives.
 
     Defaults, in event time:
     - max queue 4 h: far beyond any real voice wait; a contact in a flow or queue that long has
@@ -190,7 +189,6 @@ class LifecycleSettings:
       new contact; longer costs state for every recent contact.
     """
 
-    service_level_thresholds_s: tuple[int, ...] = (20, 60)
     max_queue_time_ms: int = 4 * HOUR
     max_handle_time_ms: int = 8 * HOUR
     acw_timeout_ms: int = 2 * HOUR
@@ -198,8 +196,6 @@ class LifecycleSettings:
     no_acw_timeout_ms: int = 1 * MINUTE
 
     def __post_init__(self) -> None:
-        if not all(isinstance(x, int) and x > 0 for x in self.service_level_thresholds_s):
-            raise ValueError("service level thresholds must be positive whole seconds")
         for name in ("max_queue_time_ms", "max_handle_time_ms", "acw_timeout_ms",
                      "completed_grace_ms", "no_acw_timeout_ms"):
             if getattr(self, name) <= 0:
@@ -250,10 +246,8 @@ class CompletedContact:
       joined with the stays in the same queue before it that only ended in a failed agent leg).
     - `queue_wait_ms` = dequeue - enqueue. For HANDLED contacts it is the queue answer time
       (AVG_QUEUE_ANSWER_TIME); for ABANDONED ones `abandon_time_ms` equals it (AVG_ABANDON_TIME).
-    - `answered_within`: ((threshold_s, answered with queue_wait_ms <= threshold), ...)
-      (SUM_CONTACTS_ANSWERED_IN_X).
-    - `removed_within`: the same for "removed from the queue", i.e. answered, abandoned or
-      callback requested (SERVICE_LEVEL X). False for every threshold with no queue episode.
+    Service level (within each of the queue's thresholds, `jobs.service_levels`) is
+    `queue_wait_ms` against them, counted by the metric queries.
     Handling (agent connected; None otherwise or when the end was not seen):
     - `answer_time`: connection to the agent who handled it (the last agent leg).
     - `talk_ms` = disconnect - answer - hold; `hold_ms` = agentInitiatedHoldDuration;
@@ -273,8 +267,6 @@ class CompletedContact:
     enqueue_time: int | None
     dequeue_time: int | None
     queue_wait_ms: int | None
-    answered_within: tuple[tuple[int, bool], ...]
-    removed_within: tuple[tuple[int, bool], ...]
     answer_time: int | None
     talk_ms: int | None
     hold_ms: int | None
@@ -771,9 +763,6 @@ def _summary(s: ContactState, w: _Walk, settings: LifecycleSettings) -> Complete
     enqueue = stays[episode].enqueued_at if last else None
     dequeue = last.left_at if last else None
     wait = dequeue - enqueue if last and dequeue is not None else None
-    answered = last is not None and last.left_reason == LeaveReason.ANSWERED
-    removed = last is not None and last.left_reason in _REMOVED
-    thresholds = settings.service_level_thresholds_s
 
     answer = w.legs[-1] if w.legs else None
     talk = hold = acw = handle = paused = None
@@ -797,8 +786,6 @@ def _summary(s: ContactState, w: _Walk, settings: LifecycleSettings) -> Complete
         enqueue_time=enqueue,
         dequeue_time=dequeue,
         queue_wait_ms=wait,
-        answered_within=tuple((x, answered and wait <= x * SECOND) for x in thresholds),
-        removed_within=tuple((x, removed and wait <= x * SECOND) for x in thresholds),
         answer_time=answer,
         talk_ms=talk,
         hold_ms=hold,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
@@ -52,7 +51,7 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
                 store, screen,
                 EMULATOR_REFRESH_S if screen.redraw else PLAIN_REFRESH_S,
                 deadline=time.monotonic() + duration_s if duration_s else None,
-                queue_names=simulated_queue_names(), check=lambda: _check(children),
+                check=lambda: _check(children),
             )
         except KeyboardInterrupt:
             pass
@@ -66,17 +65,6 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
         print(f"demo: no rows arrived; see {LOG_DIR / 'job.log'}", file=sys.stderr)
         return 1
     return 0
-
-
-def simulated_queue_names() -> dict[str, str]:
-    """The simulator's queue names by queue id: its ids come from the seed alone, so building
-    the same simulation here gives the ids the job writes."""
-    from simulator import cli as simulator_cli
-
-    parser = argparse.ArgumentParser()
-    simulator_cli.add_arguments(parser)
-    simulation = simulator_cli.build_simulation(parser.parse_args(SIMULATOR_ARGS), start_ms=0)
-    return {q.queue_id: q.name for centre in simulation.centres for q in centre.queues}
 
 
 def _check(children: list[subprocess.Popen]) -> None:

@@ -17,6 +17,10 @@ Changes come from the contact lifecycle (a contact enters or leaves a queue) and
 activity state machine (an agent's facts changed). Until the sample instant passes they wait in a
 pending list; the board (who waits where since when, what each online agent is doing) lives in
 mappings the caller provides, so the operator can keep them in keyed map state.
+
+The board also keeps the newest name of every queue and routing profile the agents' snapshots
+named: applying a change returns the names it taught (`NameChange`: first seen or renamed), so
+the job writes a name once and again only when it changes.
 """
 
 from __future__ import annotations
@@ -57,9 +61,23 @@ class AgentView:
     staffed: bool
     slots_active: int
     at: int
+    queue_names: tuple[tuple[str, str], ...] = ()  # (queue id, name) the agent's snapshots named
 
 
 Change = QueueChange | AgentView
+
+QUEUE, ROUTING_PROFILE = "QUEUE", "ROUTING_PROFILE"
+
+
+@dataclass(frozen=True, slots=True)
+class NameChange:
+    """A queue's or routing profile's (`kind`) name seen for the first time, or renamed, at
+    `at`."""
+
+    kind: str
+    id: str
+    name: str
+    at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +119,14 @@ class Board:
     `values()`/`items()`, so keyed map state can hold them. Keys are strings:
     `waiting` contact id -> (queue_id, channel, enqueued_at); `agents` agent id -> AgentView
     of online agents; `queues` "queue_id|channel" -> True for every standard queue and channel
-    seen; `profiles` routing profile id -> name for every profile seen."""
+    seen; `profiles` routing profile id -> name for every profile seen; `queue_names` queue id
+    -> the newest name agents' snapshots gave it."""
 
     waiting: MutableMapping[str, tuple]
     agents: MutableMapping[str, AgentView]
     queues: MutableMapping[str, bool]
     profiles: MutableMapping[str, str | None]
+    queue_names: MutableMapping[str, str]
 
 
 class Tracker:
@@ -166,7 +186,8 @@ def split_due(pending: Iterable[Change], at: int) -> tuple[list[Change], list[Ch
     return due, later
 
 
-def apply(board: Board, change: Change) -> None:
+def apply(board: Board, change: Change) -> list[NameChange]:
+    """Apply one change; returns the names it taught the board (new or renamed)."""
     if isinstance(change, QueueChange):
         if change.entered:
             board.waiting[change.contact_id] = (change.queue_id, change.channel, change.at)
@@ -176,11 +197,19 @@ def apply(board: Board, change: Change) -> None:
             if (change.contact_id in board.waiting
                     and board.waiting[change.contact_id][0] == change.queue_id):
                 del board.waiting[change.contact_id]
-        return
+        return []
+    names = []
     profile = change.routing_profile_id
     if profile is not None and (profile not in board.profiles
                                 or board.profiles[profile] != change.routing_profile_name):
         board.profiles[profile] = change.routing_profile_name
+        if change.routing_profile_name:
+            names.append(NameChange(ROUTING_PROFILE, profile, change.routing_profile_name,
+                                    change.at))
+    for queue_id, name in change.queue_names:
+        if queue_id not in board.queue_names or board.queue_names[queue_id] != name:
+            board.queue_names[queue_id] = name
+            names.append(NameChange(QUEUE, queue_id, name, change.at))
     for queue_id in change.queue_ids:
         if is_standard_queue(queue_id):
             for channel in change.channels:
@@ -191,6 +220,7 @@ def apply(board: Board, change: Change) -> None:
         board.agents[change.agent_id] = change
     elif change.agent_id in board.agents:
         del board.agents[change.agent_id]
+    return names
 
 
 def sample(instance_id: str, board: Board, at: int) -> tuple[list[QueueGauge],

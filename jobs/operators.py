@@ -15,6 +15,7 @@ from pyflink.datastream.state import (
 
 from jobs import agents, contacts, gauges
 from jobs.event_order import DUPLICATE, LATE, EventOrder
+from jobs.service_levels import ServiceLevels
 
 AGENT_TRANSITION_TYPE = Types.ROW_NAMED(
     ["agent_id", "instance_id", "from_activity", "to_activity", "time_in_previous_ms", "at_ms"],
@@ -173,57 +174,55 @@ def _hold_timers(held: tuple, wanted, timer_service, fired: int | None = None) -
     return tuple(sorted(wanted))
 
 
-def contact_types(settings: contacts.LifecycleSettings):
-    """Row types of the contact views; one answered/removed column per service-level threshold."""
-    transition = Types.ROW_NAMED(
-        ["contact_id", "instance_id", "queue_id", "channel", "initiation_method", "from_phase",
-         "to_phase", "reason", "since_ms", "agent_id", "at_ms"],
-        [Types.STRING()] * 8 + [Types.LONG(), Types.STRING(), Types.LONG()],
-    )
-    thresholds = settings.service_level_thresholds_s
-    completed = Types.ROW_NAMED(
-        ["contact_id", "instance_id", "channel", "initiation_method", "queue_id", "agent_id",
-         "outcome", "enqueue_time_ms", "dequeue_time_ms", "queue_wait_ms",
-         *(f"answered_in_{x}" for x in thresholds), *(f"removed_in_{x}" for x in thresholds),
-         "talk_ms", "hold_ms", "acw_ms", "handle_ms", "abandon_time_ms", "requeues",
-         "transferred_out", "expired_reason", "version", "at_ms"],
-        [Types.STRING()] * 7 + [Types.LONG()] * 3 + [Types.BOOLEAN()] * (2 * len(thresholds))
-        + [Types.LONG()] * 5 + [Types.INT(), Types.BOOLEAN(), Types.STRING(), Types.INT(),
-                                 Types.LONG()],
-    )
-    return transition, completed
+THRESHOLDS_TYPE = Types.BASIC_ARRAY(Types.INT())
+CONTACT_TRANSITION_TYPE = Types.ROW_NAMED(
+    ["contact_id", "instance_id", "queue_id", "channel", "initiation_method", "from_phase",
+     "to_phase", "reason", "since_ms", "agent_id", "service_level_thresholds_s", "at_ms"],
+    [Types.STRING()] * 8 + [Types.LONG(), Types.STRING(), THRESHOLDS_TYPE, Types.LONG()],
+)
+CONTACT_COMPLETED_TYPE = Types.ROW_NAMED(
+    ["contact_id", "instance_id", "channel", "initiation_method", "queue_id", "agent_id",
+     "outcome", "enqueue_time_ms", "dequeue_time_ms", "queue_wait_ms",
+     "service_level_thresholds_s", "talk_ms", "hold_ms", "acw_ms", "handle_ms",
+     "abandon_time_ms", "requeues", "transferred_out", "expired_reason", "version", "at_ms"],
+    [Types.STRING()] * 7 + [Types.LONG()] * 3 + [THRESHOLDS_TYPE] + [Types.LONG()] * 5
+    + [Types.INT(), Types.BOOLEAN(), Types.STRING(), Types.INT(), Types.LONG()],
+)
 
 
-def contact_rows(output):
-    """(side output tag or None for the main output, row) of one contact core output."""
+def contact_rows(output, levels: ServiceLevels):
+    """(side output tag or None for the main output, row) of one contact core output; each
+    row carries its queue's service-level thresholds (`levels`)."""
+    thresholds = list(levels.for_queue(output.queue_id))
     if isinstance(output, contacts.PhaseTransition):
         return None, Row(output.contact_id, output.instance_id, output.queue_id, output.channel,
                          output.initiation_method, output.from_phase, output.to_phase,
-                         output.reason, output.since, output.agent_id, output.at)
+                         output.reason, output.since, output.agent_id, thresholds, output.at)
     return CONTACTS_COMPLETED, Row(
         output.contact_id, output.instance_id, output.channel, output.initiation_method,
         output.queue_id, output.agent_id, output.outcome, output.enqueue_time,
-        output.dequeue_time, output.queue_wait_ms, *(ok for _, ok in output.answered_within),
-        *(ok for _, ok in output.removed_within), output.talk_ms, output.hold_ms,
+        output.dequeue_time, output.queue_wait_ms, thresholds, output.talk_ms, output.hold_ms,
         output.acw_ms, output.handle_ms, output.abandon_time_ms, output.requeues,
         output.transferred_out, output.expired_reason, output.version, output.completed_at,
     )
 
 
-CONTACT_TRANSITION_TYPE, CONTACT_COMPLETED_TYPE = contact_types(contacts.DEFAULT_SETTINGS)
 CONTACTS_COMPLETED = OutputTag("contacts-completed", CONTACT_COMPLETED_TYPE)
 
 
 class ContactLifecycleFunction(KeyedProcessFunction):
     """Key: contact id. Input: `ContactEvent`s (pickled), links included. Events wait in an
     `EventOrder` until the watermark passes them, then apply in event-time order; a late one
-    applies at once. Main output: phase transitions; side output: completed contacts.
+    applies at once. Main output: phase transitions; side output: completed contacts; both
+    with the service-level thresholds of their queue.
 
     The contact's state, its `EventOrder` and its timers are one value, for the reason
     `AgentActivityFunction` gives."""
 
-    def __init__(self, settings: contacts.LifecycleSettings = contacts.DEFAULT_SETTINGS):
+    def __init__(self, settings: contacts.LifecycleSettings = contacts.DEFAULT_SETTINGS,
+                 levels: ServiceLevels = ServiceLevels()):
         self._settings = settings
+        self._levels = levels
 
     def open(self, runtime_context: RuntimeContext):
         self._held = runtime_context.get_state(ttl_state("contact"))
@@ -270,7 +269,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         for output in outputs:
             if isinstance(output, contacts.CompletedContact) and output.expired_reason:
                 self._expired.inc()
-            tag, row = contact_rows(output)
+            tag, row = contact_rows(output, self._levels)
             yield row if tag is None else (tag, row)
 
 
@@ -287,6 +286,11 @@ ROUTING_PROFILE_GAUGE_TYPE = Types.ROW_NAMED(
     [Types.STRING()] * 3 + [Types.INT()] * 9 + [Types.LONG()],
 )
 ROUTING_PROFILE_GAUGES = OutputTag("routing-profile-gauges", ROUTING_PROFILE_GAUGE_TYPE)
+NAME_TYPE = Types.ROW_NAMED(
+    ["instance_id", "kind", "id", "name", "at_ms"],
+    [Types.STRING()] * 4 + [Types.LONG()],
+)
+NAMES = OutputTag("names", NAME_TYPE)
 END_OF_INPUT = 2**63 - 1  # the final watermark of a bounded run
 
 
@@ -304,6 +308,7 @@ def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
         facts.agent_id, facts.routing_profile_id, facts.routing_profile_name, facts.queue_ids,
         facts.channels, facts.online, facts.available, facts.on_contact, facts.in_acw,
         facts.non_productive, facts.in_error, facts.staffed, facts.slots_active, facts.at,
+        facts.queue_names,
     )
 
 
@@ -315,9 +320,10 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     the changes up to its instant are applied (a late change, older than the last sample taken,
     at the next one: `gauges.first_sample_at`); a gauge is emitted when it changed or its last
     emitted one is `refresh_ms` old (`gauges.Tracker`): queue gauges on the main output,
-    routing profile gauges on a side output. Work so grows with changes, not with the
-    event-time span: a quiet gap of years costs the samples of `refresh_for_ms`. A bounded
-    run samples up to its last change."""
+    routing profile gauges on a side output, and each queue or routing profile name seen for
+    the first time or renamed on another (`NAMES`, at the time of the change). Work so grows
+    with changes, not with the event-time span: a quiet gap of years costs the samples of
+    `refresh_for_ms`. A bounded run samples up to its last change."""
 
     def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int):
         self._period = period_ms
@@ -332,6 +338,8 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
             queues=runtime_context.get_map_state(
                 MapStateDescriptor("queues", text, Types.BOOLEAN())),
             profiles=runtime_context.get_map_state(MapStateDescriptor("profiles", text, text)),
+            queue_names=runtime_context.get_map_state(
+                MapStateDescriptor("queue_names", text, text)),
         )
         self._tracker = gauges.Tracker(
             runtime_context.get_map_state(MapStateDescriptor("passed", text, pickled)),
@@ -364,11 +372,13 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
             return  # a sample planned before an earlier one replaced it
         self._taken.update(timestamp)
         due, later = gauges.split_due(self._pending.get() or (), timestamp)
+        instance_id = ctx.get_current_key()
         for change in due:
-            gauges.apply(self._board, change)
+            for named in gauges.apply(self._board, change):
+                yield NAMES, Row(instance_id, named.kind, named.id, named.name, named.at)
         if due:
             self._pending.update(later)
-        queues, profiles = gauges.sample(ctx.get_current_key(), self._board, timestamp)
+        queues, profiles = gauges.sample(instance_id, self._board, timestamp)
         for q in filter(self._tracker.worth_passing, queues):
             yield Row(q.instance_id, q.queue_id, q.channel, q.contacts_in_queue,
                       q.oldest_contact_age_ms, *_counts(q.agents), q.at)

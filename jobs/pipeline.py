@@ -41,7 +41,7 @@ from jobs.agents import AgentSettings
 from jobs.contacts import LifecycleSettings, link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
-    CONTACTS_COMPLETED, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, AgentActivityFunction,
+    CONTACTS_COMPLETED, NAMES, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, AgentActivityFunction,
     ContactLifecycleFunction, RealtimeGaugesFunction, queue_change,
 )
 
@@ -212,7 +212,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             max_queue_time_ms=config.job.contact_max_queue_ms,
             max_handle_time_ms=config.job.contact_max_handle_ms,
             acw_timeout_ms=config.job.contact_acw_timeout_ms,
-        )), output_type=CONTACT_TRANSITION_TYPE)
+        ), config.job.service_levels()), output_type=CONTACT_TRANSITION_TYPE)
         .name("contact lifecycle").uid("contact-lifecycle")
     )
     _register_view(t_env, "contact_transitions", lifecycle, "at_ms")
@@ -234,6 +234,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     _register_view(t_env, "queue_gauges", gauges, "at_ms")
     _register_view(t_env, "routing_profile_gauges", gauges.get_side_output(ROUTING_PROFILE_GAUGES),
                    "at_ms")
+    _register_view(t_env, "names", gauges.get_side_output(NAMES), "at_ms")
 
     zone = config.job.reporting_time_zone
     records = [_metric_records(t_env, metric, zone) for metric in catalogue]

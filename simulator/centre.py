@@ -284,6 +284,7 @@ class Centre:
                 segment=["OFFLINE", "Offline", self.start_ms],
             ))
         self._by_queue = {q.queue_id: q for q in self.queues}
+        self._queue_names: dict[str, str] = {}  # queue id -> name after a rename
         self._waiting: list[_Contact] = []  # in queue, not being offered, by (enqueued, seq)
         self._in_queue: dict[str, dict[str, _Contact]] = {q.queue_id: {} for q in self.queues}
         self._live: dict[str, _Contact] = {}
@@ -346,6 +347,32 @@ class Centre:
         for (queue, channel), rate in self._rates.items():
             self._next_arrival(queue, channel, float(self.start_ms))
         self._next_outbound(float(self.start_ms))
+        for index, after_s, name in self.settings.queue_renames:
+            queue_id = self.queues[index].queue_id
+            self._at(self.start_ms + int(after_s * 1000),
+                     lambda t, q=queue_id, n=name: self._rename(t, q, n))
+
+    def _rename(self, at: int, queue_id: str, name: str) -> None:
+        """The queue is renamed: agents' snapshots name it so from now on."""
+        self._queue_names[queue_id] = name
+        if self._truth is not None:
+            self._truth.write({"kind": "queue_renamed", "instance_id": self.instance_id,
+                               "queue_id": queue_id, "name": name, "at": at})
+
+    def _named(self, queue: Queue | None) -> Queue | None:
+        """The queue with its name after any rename."""
+        if queue is None or queue.queue_id not in self._queue_names:
+            return queue
+        return dataclasses.replace(queue, name=self._queue_names[queue.queue_id])
+
+    def _named_agent(self, agent: Agent) -> Agent:
+        """The agent's record with its routing profile's queues named as they are now."""
+        if not self._queue_names:
+            return agent
+        profile = agent.routing_profile
+        return dataclasses.replace(agent, routing_profile=dataclasses.replace(
+            profile, queues=tuple(map(self._named, profile.queues)),
+            outbound_queue=self._named(profile.outbound_queue)))
 
     def _rate_multiplier(self, at: int) -> float:
         profile = self.settings.day_profile
@@ -850,7 +877,7 @@ class Centre:
                 initiation_method=held.contact.method,
                 state=held.state,
                 state_start=held.since,
-                queue=held.contact.queue or held.contact.outbound_queue,
+                queue=self._named(held.contact.queue or held.contact.outbound_queue),
                 queued_at=held.contact.enqueued_at,
                 connected_at=held.connected_at,
                 initial_contact_id=(held.contact.initial_id
@@ -860,7 +887,8 @@ class Centre:
         )
         state = AgentState(run.status, contacts, run.next_status)
         previous = run.published if event_type in ("STATE_CHANGE", "HEART_BEAT") else None
-        record = agent_event(self._uuid(), event_type, at, run.record, state, previous)
+        record = agent_event(self._uuid(), event_type, at, self._named_agent(run.record), state,
+                             previous)
         run.published = state
         run.last_event_at = at
         self.counts["agent_records"] += 1

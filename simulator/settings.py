@@ -138,6 +138,9 @@ class CentreSettings:
     arrivals_end_s: float | None = None       # no new arrivals after this much simulated time
     instance_id: str | None = None            # None: derived from the seed
     instance_alias: str | None = None
+    #: queues renamed during the run, (queue index, seconds after the start, new name) each:
+    #: agents' snapshots name the queue so from then on, as Connect's do after a rename
+    queue_renames: tuple[tuple[int, float, str], ...] = ()
 
     def __post_init__(self):
         if self.agents < 1 or self.queues < 1:
@@ -157,6 +160,10 @@ class CentreSettings:
                 if not 0 <= queue < self.queues or channel not in self.channels or rate < 0:
                     raise ValueError(f"bad rate {(queue, channel, rate)}: needs a queue index "
                                      f"below {self.queues}, one of {self.channels}, rate >= 0")
+        for queue, after_s, name in self.queue_renames:
+            if not 0 <= queue < self.queues or after_s < 0 or not name:
+                raise ValueError(f"bad rename {(queue, after_s, name)}: needs a queue index "
+                                 f"below {self.queues}, a time >= 0 and a name")
         if self.day_profile is not None and (
             len(self.day_profile) != 24 or min(self.day_profile) < 0 or max(self.day_profile) <= 0
         ):

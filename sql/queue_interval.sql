@@ -4,9 +4,8 @@
 --   contacts_queued = put in the queue [enqueue]; callbacks_queued = callbacks among them
 --   contacts_handled = answered by an agent from the queue [answer]
 --   contacts_abandoned = the customer left while in queue, callbacks excluded [disconnect]
---   sum_contacts_answered_in_X = answered within X s of the enqueue [answer]
---   contacts_removed = answered, abandoned or callback requested; contacts_removed_in_X = within
---     X s; service_level_X = 100 * contacts_removed_in_X / contacts_removed [leaving the queue]
+--   contacts_removed = answered, abandoned or callback requested [leaving the queue]; service
+--     level within each queue's own thresholds: queue_service_level
 --   sum_queue_answer_time = seconds in queue of the answered ones [answer]
 --   max_queued_time = longest stay among contacts that left the queue [leaving the queue]
 --   sum_abandon_time = seconds in queue of the abandoned ones [disconnect]
@@ -44,16 +43,8 @@ SELECT
     COUNT(*) FILTER (WHERE enqueued AND initiation_method = 'CALLBACK') AS callbacks_queued,
     COUNT(*) FILTER (WHERE left_because = 'ANSWERED') AS contacts_handled,
     COUNT(*) FILTER (WHERE left_because = 'ABANDONED') AS contacts_abandoned,
-    COUNT(*) FILTER (WHERE left_because = 'ANSWERED' AND waited_ms <= 20000)
-        AS sum_contacts_answered_in_20,
-    COUNT(*) FILTER (WHERE left_because = 'ANSWERED' AND waited_ms <= 60000)
-        AS sum_contacts_answered_in_60,
     COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK'))
         AS contacts_removed,
-    COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK')
-                     AND waited_ms <= 20000) AS contacts_removed_in_20,
-    COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK')
-                     AND waited_ms <= 60000) AS contacts_removed_in_60,
     CAST(COALESCE(SUM(waited_ms) FILTER (WHERE left_because = 'ANSWERED'), 0) AS DOUBLE) / 1000
         AS sum_queue_answer_time,
     CAST(MAX(waited_ms) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK',
@@ -68,14 +59,6 @@ SELECT
     CAST(COALESCE(SUM(acw_ms) FILTER (WHERE handle_ms IS NOT NULL), 0) AS DOUBLE) / 1000
         AS sum_after_contact_work_time,
     COUNT(*) FILTER (WHERE transferred_out) AS contacts_transferred_out,
-    CAST(100 * COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK')
-                                AND waited_ms <= 20000) AS DOUBLE)
-        / NULLIF(COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK')), 0)
-        AS service_level_20,
-    CAST(100 * COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK')
-                                AND waited_ms <= 60000) AS DOUBLE)
-        / NULLIF(COUNT(*) FILTER (WHERE left_because IN ('ANSWERED', 'ABANDONED', 'CALLBACK')), 0)
-        AS service_level_60,
     CAST(SUM(waited_ms) FILTER (WHERE left_because = 'ANSWERED') AS DOUBLE) / 1000
         / NULLIF(COUNT(*) FILTER (WHERE left_because = 'ANSWERED'), 0) AS avg_queue_answer_time,
     CAST(SUM(handle_ms) AS DOUBLE) / 1000 / NULLIF(COUNT(handle_ms), 0) AS avg_handle_time,

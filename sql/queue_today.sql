@@ -4,7 +4,7 @@
 -- the start of the latest interval it includes, with the local date as the `local_date` dimension. A
 -- day's latest record holds its totals (a record stamped at midnight would fall out of the
 -- Timestream memory store's write window before the day ends). Measures as in queue_interval;
--- the averages and rates are for the day so far.
+-- the averages and rates are for the day so far; service level: queue_service_level_today.
 -- dimensions: instance_id, queue_id, channel, local_date
 -- time: updated_at
 -- measure_name: queue_today
@@ -18,11 +18,7 @@ SELECT
     SUM(callbacks_queued) AS callbacks_queued,
     SUM(contacts_handled) AS contacts_handled,
     SUM(contacts_abandoned) AS contacts_abandoned,
-    SUM(sum_contacts_answered_in_20) AS sum_contacts_answered_in_20,
-    SUM(sum_contacts_answered_in_60) AS sum_contacts_answered_in_60,
     SUM(contacts_removed) AS contacts_removed,
-    SUM(contacts_removed_in_20) AS contacts_removed_in_20,
-    SUM(contacts_removed_in_60) AS contacts_removed_in_60,
     SUM(sum_queue_answer_time) AS sum_queue_answer_time,
     MAX(max_queued_time) AS max_queued_time,
     SUM(sum_abandon_time) AS sum_abandon_time,
@@ -31,10 +27,6 @@ SELECT
     SUM(sum_hold_time) AS sum_hold_time,
     SUM(sum_after_contact_work_time) AS sum_after_contact_work_time,
     SUM(contacts_transferred_out) AS contacts_transferred_out,
-    CAST(100 * SUM(contacts_removed_in_20) AS DOUBLE) / NULLIF(SUM(contacts_removed), 0)
-        AS service_level_20,
-    CAST(100 * SUM(contacts_removed_in_60) AS DOUBLE) / NULLIF(SUM(contacts_removed), 0)
-        AS service_level_60,
     SUM(sum_queue_answer_time) / NULLIF(SUM(contacts_handled), 0) AS avg_queue_answer_time,
     SUM(sum_handle_time) / NULLIF(SUM(contacts_completed), 0) AS avg_handle_time,
     SUM(sum_after_contact_work_time) / NULLIF(SUM(contacts_completed), 0)

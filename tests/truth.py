@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobs.config import JobSettings
+from jobs.service_levels import ServiceLevels
 from simulator.faults import FaultSettings
 from simulator.scenarios import every_feature
 from simulator.centre import Emitted
 from simulator.simulation import Simulation
-from simulator.truth import TruthList, minute
+from simulator.truth import SERVICE_LEVELS_S, TruthList, minute
 
 
 def measures(line: dict) -> dict:
@@ -31,10 +32,11 @@ def dimensions(line: dict) -> dict:
 
 COUNTS = (
     "contacts_queued", "callbacks_queued", "contacts_handled", "contacts_abandoned",
-    "sum_contacts_answered_in_20", "sum_contacts_answered_in_60", "contacts_removed",
-    "contacts_removed_in_20", "contacts_removed_in_60", "contacts_completed",
-    "contacts_transferred_out",
+    "contacts_removed", "contacts_completed", "contacts_transferred_out",
 )
+SERVICE_LEVEL_COUNTS = ("contacts_removed", "contacts_removed_within",
+                        "sum_contacts_answered_within")
+REMOVED = ("answered", "abandoned", "callback_requested")  # Connect's "removed from the queue"
 DURATIONS = (
     "sum_queue_answer_time", "sum_abandon_time", "sum_handle_time", "sum_hold_time",
     "sum_after_contact_work_time", "max_queued_time",
@@ -52,13 +54,15 @@ AGENT_GAUGES = {"agents_online": "online", "agents_available": "available",
 
 
 HOUR_MS = 3_600_000
+HEARTBEAT_MS = 120_000  # an agent with nothing to say still sends one this often
 
 
 def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
-                         arrivals_per_minute: float = 6.0) -> tuple[list[Emitted], TruthList, str]:
+                         arrivals_per_minute: float = 6.0,
+                         **changes) -> tuple[list[Emitted], TruthList, str]:
     """An hour of a centre with every feature, from HH:30 UTC, ending at least an hour ago
-    (inside Timestream's memory store), with the reporting time zone's midnight at its middle.
-    Returns (events, truth, zone)."""
+    (inside Timestream's memory store), with the reporting time zone's midnight at its middle;
+    `changes` change the centre's settings. Returns (events, truth, zone)."""
     hour = int(time.time()) // 3600 * HOUR_MS
     start_ms = hour - 2 * HOUR_MS - HOUR_MS // 2
     midnight_utc_hour = (start_ms + HOUR_MS // 2) // HOUR_MS % 24
@@ -67,7 +71,8 @@ def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
     zone = f"Etc/GMT{-offset:+d}"  # Etc/GMT-5 is five hours ahead of UTC
     truth = TruthList()
     simulation = Simulation(
-        [every_feature(agents=agents, queues=3, arrivals_per_minute=arrivals_per_minute)],
+        [every_feature(agents=agents, queues=3, arrivals_per_minute=arrivals_per_minute,
+                       **changes)],
         seed=seed, start_ms=start_ms, faults=faults, truth=truth)
     return list(simulation.events(HOUR_MS)), truth, zone
 
@@ -89,10 +94,6 @@ def assert_tables_equal_truth(lines: list[dict], truth: TruthList, zone: str) ->
     for key in ours.keys() | intervals.keys():  # a missing row is all zeros
         row = ours.get(key, {})
         assert_close(row, intervals.get(key, {}), COUNTS + DURATIONS, ("queue_interval", key))
-        removed = row.get("contacts_removed")
-        if removed:
-            assert row["service_level_20"] == pytest.approx(
-                100 * row["contacts_removed_in_20"] / removed)
         if row.get("contacts_completed"):
             assert row["avg_handle_time"] == pytest.approx(
                 row["sum_handle_time"] / row["contacts_completed"])
@@ -215,6 +216,99 @@ def assert_close(ours: dict, expected: dict, names, where) -> None:
         got, want = ours.get(name, 0.0), expected.get(name, 0.0)
         tolerance = 0.001 if name in DURATIONS else 0
         assert abs(got - want) <= tolerance, (where, name, got, want)
+
+
+def truth_service_levels(truth: TruthList, levels: ServiceLevels) -> dict[tuple, dict]:
+    """queue_service_level as the truth implies it for each queue's own thresholds, keyed like
+    `latest` (channel, queue_id, threshold_s, start): every contact that left its queue
+    answered, abandoned or for a callback, against each threshold of its queue."""
+    rows: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+    for contact in truth.of("contact"):
+        left, outcome = contact["left_queue_at"], contact["queue_outcome"]
+        if left is None or outcome not in REMOVED:
+            continue
+        waited = left - contact["enqueued_at"]
+        for seconds in levels.for_queue(contact["queue_id"]):
+            row = rows[(contact["channel"], contact["queue_id"], str(seconds), minute(left))]
+            row["contacts_removed"] += 1
+            row["contacts_removed_within"] += waited <= seconds * 1000
+            row["sum_contacts_answered_within"] += outcome == "answered" and waited <= seconds * 1000
+    # The interval lines count 20 and 60 s on their own: where a queue has those, both agree.
+    for line in truth.of("interval"):
+        for seconds in SERVICE_LEVELS_S:
+            if seconds in levels.for_queue(line["queue_id"]):
+                key = (line["channel"], line["queue_id"], str(seconds), line["interval_start"])
+                assert rows.get(key, {}).get("contacts_removed_within", 0) == (
+                    line[f"contacts_removed_in_{seconds}"]), key
+    return rows
+
+
+def assert_service_levels_equal_truth(lines: list[dict], truth: TruthList, zone: str,
+                                      levels: ServiceLevels) -> set[tuple[str, str]]:
+    """queue_service_level and queue_service_level_today equal the truth for each queue's own
+    thresholds (`levels`); returns the (queue_id, threshold_s) pairs compared."""
+    expected = truth_service_levels(truth, levels)
+    ours = latest(lines, "queue_service_level")
+    for key in ours.keys() | expected.keys():
+        row = ours.get(key, {})
+        assert_close(row, expected.get(key, {}), SERVICE_LEVEL_COUNTS,
+                     ("queue_service_level", key))
+        assert row["service_level"] == pytest.approx(
+            100 * row["contacts_removed_within"] / row["contacts_removed"]), key
+
+    tz = ZoneInfo(zone)
+    days: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
+    for (channel, queue_id, seconds, start), row in expected.items():
+        for name, value in row.items():
+            days[(channel, queue_id, seconds, _local_midnight(start, tz))][name] += value
+    today = {}  # a day's latest record
+    for (channel, day, queue_id, seconds, at), row in sorted(
+            latest(lines, "queue_service_level_today").items(), key=lambda item: item[0][-1]):
+        midnight = int(datetime.fromisoformat(day).replace(tzinfo=tz).timestamp() * 1000)
+        today[(channel, queue_id, seconds, midnight)] = row
+    for key in today.keys() | days.keys():
+        row = today.get(key, {})
+        assert_close(row, days.get(key, {}), SERVICE_LEVEL_COUNTS,
+                     ("queue_service_level_today", key))
+        assert row["service_level"] == pytest.approx(
+            100 * row["contacts_removed_within"] / row["contacts_removed"]), key
+    return {(queue_id, seconds) for _, queue_id, seconds, _ in expected}
+
+
+def newest_names(lines: list[dict], table: str, id_column: str,
+                 name_column: str) -> dict[str, list[tuple[int, str]]]:
+    """Each id's (time, name) records of a names table, in time order."""
+    named: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for line in lines:
+        if line["table"] == table:
+            named[dimensions(line)[id_column]].append(
+                (int(line["record"]["Time"]), measures(line)[name_column]))
+    return {key: sorted(records) for key, records in named.items()}
+
+
+def assert_names_equal_truth(lines: list[dict], truth: TruthList) -> dict[str, list]:
+    """queue_names holds, for every queue of the truth, its name and each rename at or after
+    the rename's time (the next snapshot that shows it), the newest record the final name;
+    routing_profile_names the name of every profile an agent has (snapshots name no other).
+    Returns the queue names' records."""
+    (instance,) = truth.of("instance")
+    renames = truth.of("queue_renamed")
+    queues = newest_names(lines, "queue_names", "queue_id", "queue_name")
+    assert queues.keys() == {q["queue_id"] for q in instance["queues"]}
+    for queue in instance["queues"]:
+        names = [queue["name"]] + [r["name"] for r in renames if r["queue_id"] == queue["queue_id"]]
+        records = queues[queue["queue_id"]]
+        assert [name for _, name in records] == names, queue
+        for (at, _), rename in zip(records[1:], (r for r in renames
+                                                if r["queue_id"] == queue["queue_id"])):
+            assert rename["at"] <= at < rename["at"] + 2 * HEARTBEAT_MS, rename
+    profiles = newest_names(lines, "routing_profile_names", "routing_profile_id",
+                            "routing_profile_name")
+    staffed = {agent["routing_profile_id"] for agent in truth.of("agent")}
+    assert {key: records[-1][1] for key, records in profiles.items()} == {
+        p["routing_profile_id"]: p["name"] for p in instance["routing_profiles"]
+        if p["routing_profile_id"] in staffed}
+    return queues
 
 
 def _local_midnight(at_ms: int, tz: ZoneInfo) -> int:

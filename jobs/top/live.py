@@ -23,7 +23,7 @@ from jobs.top.snapshot import Snapshot, load
 from jobs.top.store import Store, StoreError
 from jobs.top.timestream import TimestreamStore
 
-PLAIN_WIDTH = 100
+PLAIN_WIDTH = 140  # a queue table with each queue's thresholds fits (tests/unit/test_top.py)
 EMULATOR_REFRESH_S = 1.0
 TIMESTREAM_REFRESH_S = 10.0
 """Every frame runs four Timestream queries, each billed; the emulator costs nothing to ask."""

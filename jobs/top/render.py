@@ -19,7 +19,7 @@ TITLE = "connect-metrics top"
 ALL_QUEUES = "all queues"
 NO_VALUE = "-"
 QUEUE_COLUMNS = ("QUEUE", "CHANNEL", "IN QUEUE", "OLDEST", "AVAIL", "|", "QUEUED", "HANDLED",
-                 "ABANDONED", "SL 20s", "ANSWER", "AHT")
+                 "ABANDONED", "SERVICE LEVEL", "ANSWER", "AHT")
 PROFILE_MEASURES = (
     ("ONLINE", "agents_online"), ("AVAILABLE", "agents_available"),
     ("ON CONTACT", "agents_on_contact"), ("ACW", "agents_after_contact_work"),
@@ -43,7 +43,8 @@ def render(snapshot: Snapshot, width: int = 100) -> str:
         "",
     ]
     if snapshot.error:
-        lines += textwrap.wrap(f"! {snapshot.error}", width, subsequent_indent="  ") + [""]
+        lines += textwrap.wrap(f"! {snapshot.error}", width, subsequent_indent="  ",
+                               break_on_hyphens=False) + [""]
     elif snapshot.empty:
         lines += ["waiting for the first metric rows (a starting job needs 20 to 60 s)", ""]
     if snapshot.queues:
@@ -56,8 +57,8 @@ def render(snapshot: Snapshot, width: int = 100) -> str:
 
 
 def _queue_table(queues: Sequence[QueueLine]) -> list[str]:
-    rows = [_queue_cells(q.name, q.channel, q.in_queue, q.oldest, q.agents_available, q.today)
-            for q in queues]
+    rows = [_queue_cells(q.name, q.channel, q.in_queue, q.oldest, q.agents_available, q.today,
+                         q.service_levels) for q in queues]
     rows.append(_queue_cells(ALL_QUEUES, "", *_all_queues(queues)))
     cells = _table(QUEUE_COLUMNS, rows, left=2)
     gauges, bar = cells[0].index("IN QUEUE"), cells[0].index("|")
@@ -69,15 +70,23 @@ def _queue_table(queues: Sequence[QueueLine]) -> list[str]:
     ]
 
 
-def _queue_cells(name: str, channel: str, in_queue, oldest, available, today) -> list[str]:
+def _queue_cells(name: str, channel: str, in_queue, oldest, available, today,
+                 service_levels) -> list[str]:
     today = today or {}  # no record for the day yet: no contact yet
     return [
         name, channel, _count(in_queue), _seconds(oldest), _count(available), "|",
         _count(today.get("contacts_queued", 0)), _count(today.get("contacts_handled", 0)),
-        _count(today.get("contacts_abandoned", 0)),
-        _percent(today.get("service_level_20")), _seconds(today.get("avg_queue_answer_time")),
-        _seconds(today.get("avg_handle_time")),
+        _count(today.get("contacts_abandoned", 0)), _service_levels(service_levels),
+        _seconds(today.get("avg_queue_answer_time")), _seconds(today.get("avg_handle_time")),
     ]
+
+
+def _service_levels(by_threshold) -> str:
+    """Each of the queue's thresholds: `94.4%/20s 98.0%/60s`."""
+    if not by_threshold:
+        return NO_VALUE
+    return " ".join(f"{_percent(by_threshold[seconds].get('service_level'))}/{seconds}s"
+                    for seconds in sorted(by_threshold))
 
 
 def _all_queues(queues: Sequence[QueueLine]) -> tuple:
@@ -91,16 +100,26 @@ def _all_queues(queues: Sequence[QueueLine]) -> tuple:
         name: total(name)
         for name in ("contacts_queued", "contacts_handled", "contacts_abandoned")
     }
-    today["service_level_20"] = _ratio(100 * total("contacts_removed_in_20"),
-                                       total("contacts_removed"))
     today["avg_queue_answer_time"] = _ratio(total("sum_queue_answer_time"),
                                             total("contacts_handled"))
     today["avg_handle_time"] = _ratio(total("sum_handle_time"), total("contacts_completed"))
+    sums: dict[int, Counter] = {}  # each threshold over the queues that have it
+    for q in queues:
+        for seconds, measures in (q.service_levels or {}).items():
+            sums.setdefault(seconds, Counter()).update(
+                {name: measures.get(name, 0)
+                 for name in ("contacts_removed", "contacts_removed_within")})
+    service_levels = {
+        seconds: {"service_level": _ratio(100 * c["contacts_removed_within"],
+                                          c["contacts_removed"])}
+        for seconds, c in sums.items()
+    }
     return (
         sum(q.in_queue for q in sampled) if sampled else None,
         max((q.oldest for q in sampled if q.oldest is not None), default=None),
         None,
         today,
+        service_levels,
     )
 
 

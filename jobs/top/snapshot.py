@@ -1,4 +1,4 @@
-"""One consistent view of the contact centre, built from the newest rows of four tables.
+"""One consistent view of the contact centre, built from the newest rows of the tables.
 
 Pure: `build` takes the rows a store returned and the clock, so the renderer and its tests see
 exactly what the store holds.
@@ -24,27 +24,40 @@ QUEUE_NOW = Latest(
     ("contacts_in_queue", "oldest_contact_age", "agents_available", "agents_staffed"),
     GAUGE_LOOKBACK_S,
 )
+DAY_LOOKBACK_S = 2 * 86_400  # a day's latest record can be up to a day old (25 h across DST)
 QUEUE_TODAY = Latest(
     "queue_today", ("instance_id", "queue_id", "channel", "local_date"),
-    ("contacts_queued", "contacts_handled", "contacts_abandoned", "service_level_20",
+    ("contacts_queued", "contacts_handled", "contacts_abandoned",
      "avg_queue_answer_time", "avg_handle_time",
      # the additive parts, for the all-queues line
-     "contacts_removed", "contacts_removed_in_20", "sum_queue_answer_time",
-     "contacts_completed", "sum_handle_time"),
-    2 * 86_400,  # a day's latest record can be up to a day old (25 h across a DST change)
+     "sum_queue_answer_time", "contacts_completed", "sum_handle_time"),
+    DAY_LOOKBACK_S,
+)
+SERVICE_LEVEL_TODAY = Latest(
+    "queue_service_level_today",
+    ("instance_id", "queue_id", "channel", "threshold_s", "local_date"),
+    ("service_level", "contacts_removed", "contacts_removed_within"),
+    DAY_LOOKBACK_S,
 )
 PROFILES = Latest(
-    "routing_profile_realtime", ("instance_id", "routing_profile_id", "routing_profile_name"),
+    "routing_profile_realtime", ("instance_id", "routing_profile_id"),
     ("agents_online", "agents_available", "agents_on_contact", "agents_after_contact_work",
      "agents_non_productive", "agents_error", "agents_staffed"),
     GAUGE_LOOKBACK_S,
 )
+NAMES_LOOKBACK_S = 3_660 * 86_400
+"""A name is written when first seen and when it changes: its newest record, however old."""
+QUEUE_NAMES = Latest("queue_names", ("instance_id", "queue_id"), ("queue_name",),
+                     NAMES_LOOKBACK_S)
+PROFILE_NAMES = Latest("routing_profile_names", ("instance_id", "routing_profile_id"),
+                       ("routing_profile_name",), NAMES_LOOKBACK_S)
 AGENTS = Latest(
     "agent_realtime", ("instance_id", "agent_id", "agent_username"),
     ("activity", "status_name", "routing_profile_name", "online"),
     86_400,  # an agent's latest record is its state however long ago it changed
 )
-READS = (QUEUE_NOW, QUEUE_TODAY, PROFILES, AGENTS)
+READS = (QUEUE_NOW, QUEUE_TODAY, SERVICE_LEVEL_TODAY, PROFILES, AGENTS, QUEUE_NAMES,
+         PROFILE_NAMES)
 
 ACTIVITIES = ("ON_CONTACT", "ACW", "INCOMING", "AVAILABLE", "NON_PRODUCTIVE", "ERROR", "MISSED",
               "REJECTED", "OFFLINE")
@@ -63,6 +76,9 @@ class QueueLine:
     sampled_ms: int | None = None
     today: Mapping[str, object] | None = None
     """queue_today's measures for the current local date; None when it has no contact yet."""
+    service_levels: Mapping[int, Mapping[str, object]] | None = None
+    """queue_service_level_today's measures for the current local date by threshold (seconds):
+    the queue's own targets; None when no contact has left the queue yet today."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +114,8 @@ class Snapshot:
 
 
 def load(store: Store, now_ms: int, queue_names: Mapping[str, str] | None = None) -> Snapshot:
-    """Read the four tables from `store` and build the view (StoreError when it cannot)."""
+    """Read the tables from `store` and build the view (StoreError when it cannot);
+    `queue_names` (queue id -> name) overrides the names the job learned."""
     return build(store.description, store.latest(READS, now_ms), now_ms, queue_names or {})
 
 
@@ -121,13 +138,24 @@ def build(source: str, rows: Mapping[str, list[Row]], now_ms: int,
         key = _queue_key(row)
         if row.dimensions.get("local_date") == local_date and _standard(key[1]):
             fields.setdefault(key, {})["today"] = dict(row.measures)
+    for row in rows.get(SERVICE_LEVEL_TODAY.table, []):
+        key = _queue_key(row)
+        if row.dimensions.get("local_date") == local_date and _standard(key[1]):
+            by_threshold = fields.setdefault(key, {}).setdefault("service_levels", {})
+            by_threshold[int(row.dimensions["threshold_s"])] = dict(row.measures)
+    learned = _names(rows.get(QUEUE_NAMES.table, []), "queue_id", "queue_name")
     queues = [
-        QueueLine(instance_id, queue_id, channel, queue_name(queue_id, queue_names), **values)
+        QueueLine(instance_id, queue_id, channel,
+                  queue_name(queue_id, {**learned.get(instance_id, {}), **queue_names}),
+                  **values)
         for (instance_id, queue_id, channel), values in fields.items()
     ]
+    profile_names = _names(rows.get(PROFILE_NAMES.table, []), "routing_profile_id",
+                           "routing_profile_name")
     profiles = [
         ProfileLine(
-            name=r.dimensions.get("routing_profile_name") or r.dimensions["routing_profile_id"],
+            name=profile_names.get(r.dimensions.get("instance_id", ""), {}).get(
+                r.dimensions["routing_profile_id"], r.dimensions["routing_profile_id"]),
             counts=dict(r.measures), sampled_ms=r.time_ms,
         )
         for r in rows.get(PROFILES.table, [])
@@ -153,6 +181,16 @@ def build(source: str, rows: Mapping[str, list[Row]], now_ms: int,
     )
 
 
+def _names(rows: list[Row], id_key: str, name_measure: str) -> dict[str, dict[str, str]]:
+    """instance id -> id -> newest name, from a names table's rows."""
+    names: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if row.measures.get(name_measure):
+            names.setdefault(row.dimensions.get("instance_id", ""), {})[
+                row.dimensions[id_key]] = str(row.measures[name_measure])
+    return names
+
+
 def _oldest_at(row: Row, at_ms: int) -> float | None:
     """The oldest contact's age at `at_ms`: a row is written only when its values change other
     than by the age growing, so the age grows on from the row's own."""
@@ -174,7 +212,7 @@ def _standard(queue_id: str) -> bool:
 
 
 def queue_name(queue_id: str, names: Mapping[str, str]) -> str:
-    """The mapped name, else the id shortened to its first 8 characters (ids are UUIDs)."""
+    """The queue's name, else its id shortened to its first 8 characters (ids are UUIDs)."""
     if queue_id in names:
         return names[queue_id]
     return queue_id if len(queue_id) <= 9 else queue_id[:8] + "…"

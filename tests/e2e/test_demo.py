@@ -32,7 +32,7 @@ def test_demo_shows_the_dashboard_and_stops_everything_on_ctrl_c(job_config, tmp
         cwd=PROJECT_ROOT, env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
-    frames = []  # not a terminal: a plain frame every few seconds
+    frames, queue_lines = [], []  # not a terminal: a plain frame every few seconds
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and len(frames) < 3:
@@ -41,6 +41,8 @@ def test_demo_shows_the_dashboard_and_stops_everything_on_ctrl_c(job_config, tmp
                 break
             if line.startswith(ALL_QUEUES):  # the queue table's last line: queues have landed
                 frames.append(line)
+            elif line.split()[:1] in (["Sales"], ["Support"], ["Billing"]):
+                queue_lines.append(line)
         os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
         rest, _ = demo.communicate(timeout=90)
     finally:
@@ -48,6 +50,8 @@ def test_demo_shows_the_dashboard_and_stops_everything_on_ctrl_c(job_config, tmp
             os.killpg(demo.pid, signal.SIGKILL)
             demo.wait()
     assert len(frames) >= 3, rest
+    # The simulator's queue names, learned by the job from agent snapshots: no name map given.
+    assert {line.split()[0] for line in queue_lines} == {"Sales", "Support", "Billing"}, rest
     assert demo.returncode == 0, rest
     assert "metric rows landed in the Timestream emulator" in rest
     for endpoint in (config.kinesis.endpoint, config.timestream.endpoint):

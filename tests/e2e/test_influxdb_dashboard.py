@@ -23,6 +23,7 @@ DASHBOARD = json.loads((PROJECT_ROOT / "dashboards" / "connect-metrics-influxdb.
 TIMESTREAM = json.loads((PROJECT_ROOT / "dashboards" / "connect-metrics.json").read_text())
 INSTANCE = "i-1"
 QUEUES = (("q-sales", "VOICE"), ("q-support", "CHAT"))
+THRESHOLDS = {"q-sales": (20,), "q-support": (20, 120)}  # each queue's own targets
 RANGE = "time > now() - 1h"
 
 
@@ -70,14 +71,28 @@ def centre(influxdb_module):
             centre.write("queue_today", {**dims, "local_date": "2026-12-04"}, at,
                          contacts_queued=10 * (n + 1) + step, contacts_handled=8 * (n + 1) + step,
                          contacts_abandoned=n + 1, contacts_removed=9 * (n + 1) + step,
-                         contacts_removed_in_20=7 * (n + 1), service_level_20=77.5 + step,
-                         service_level_60=90.0, avg_queue_answer_time=11.25,
-                         avg_handle_time=200.5 + n, avg_abandon_time=30.0,
-                         abandonment_rate=5.5)
+                         avg_queue_answer_time=11.25, avg_handle_time=200.5 + n,
+                         avg_abandon_time=30.0, abandonment_rate=5.5)
             centre.write("queue_interval", dims, at, contacts_queued=4 + n + step,
                          contacts_handled=3 + step, contacts_abandoned=n, contacts_removed=4 + step,
-                         contacts_removed_in_20=3, contacts_completed=2 + step,
-                         sum_handle_time=300.0 * (n + 1) + step)
+                         contacts_completed=2 + step, sum_handle_time=300.0 * (n + 1) + step)
+            for seconds in THRESHOLDS[queue]:
+                within = min(3 + n + seconds // 60, 4 + step)
+                level = {**dims, "threshold_s": str(seconds)}
+                centre.write("queue_service_level", level, at, contacts_removed=4 + step,
+                             contacts_removed_within=within, sum_contacts_answered_within=within,
+                             service_level=100 * within / (4 + step))
+                centre.write("queue_service_level_today", {**level, "local_date": "2026-12-04"},
+                             at, contacts_removed=9 * (n + 1) + step,
+                             contacts_removed_within=7 * (n + 1) + seconds // 60,
+                             sum_contacts_answered_within=6 * (n + 1),
+                             service_level=100 * (7 * (n + 1) + seconds // 60)
+                             / (9 * (n + 1) + step))
+    # q-sales was renamed; q-support never named in a snapshot
+    centre.write("queue_names", {"instance_id": INSTANCE, "queue_id": "q-sales"}, now - 90_000,
+                 queue_name="Sales")
+    centre.write("queue_names", {"instance_id": INSTANCE, "queue_id": "q-sales"}, now - 30_000,
+                 queue_name="Sales line")
     centre.write("queue_realtime", {"instance_id": INSTANCE, "queue_id": "agent/a-1",
                                     "channel": "VOICE"}, now - 10_000, contacts_in_queue=1,
                  oldest_contact_age=2.0, agents_available=0, agents_staffed=1)
@@ -123,8 +138,16 @@ def by_queue(series: list[dict]) -> dict[tuple, list[dict]]:
 def test_the_dashboard_has_the_timestream_dashboards_panels():
     assert [(p["title"], p["type"]) for p in DASHBOARD["panels"]] == [
         (p["title"], p["type"]) for p in TIMESTREAM["panels"]]
+    # The same queries, plus queue_names where a table shows names: InfluxQL cannot join, Grafana
+    # joins the two results by queue_id.
     assert {len(t) for t in targets(DASHBOARD).values()} == {1, 2} and all(
-        len(targets(DASHBOARD)[title]) == len(t) for title, t in targets(TIMESTREAM).items())
+        len([q for q in targets(DASHBOARD)[title] if '"queue_names"' not in q["query"]])
+        == len(t) for title, t in targets(TIMESTREAM).items())
+    for title, panel_targets in targets(DASHBOARD).items():
+        if any('"queue_names"' in t["query"] for t in panel_targets):
+            panel = next(p for p in DASHBOARD["panels"] if p["title"] == title)
+            assert panel["transformations"] == [
+                {"id": "joinByField", "options": {"byField": "queue_id", "mode": "outer"}}]
     for panel_targets in targets(DASHBOARD).values():
         for target in panel_targets:
             assert target["datasource"] == {"type": "influxdb", "uid": "${datasource}"}
@@ -144,8 +167,22 @@ def test_every_field_and_tag_a_query_names_is_one_the_sink_writes():
                 assert name in columns | aliases | read, (title, name)
 
 
+def names_query(title: str) -> dict:
+    """The panel's query of queue_names: each named queue's newest name."""
+    (target,) = [t for t in targets(DASHBOARD)[title] if '"queue_names"' in t["query"]]
+    return target
+
+
+@pytest.mark.parametrize("title", ["Queues now", "Today per queue",
+                                   "Service level today per queue"])
+def test_tables_get_each_queues_newest_name(centre, title):
+    series = run(centre, names_query(title))
+    assert [(s["tags"]["queue_id"], [r["queue_name"] for r in s["rows"]]) for s in series] == [
+        ("q-sales", ["Sales line"])]
+
+
 def test_queues_now(centre):
-    (target,) = targets(DASHBOARD)["Queues now"]
+    target, _ = targets(DASHBOARD)["Queues now"]
     series = by_queue(run(centre, target))
     assert series.keys() == set(QUEUES)  # the agent's own queue is left out
     for queue, channel in QUEUES:
@@ -170,24 +207,42 @@ def test_queue_gauges_over_time(centre, title, field):
 
 
 def test_today_all_queues(centre):
-    (target,) = targets(DASHBOARD)["Today, all queues"]
-    (series,) = run(centre, target)
+    totals, levels = targets(DASHBOARD)["Today, all queues"]
+    (series,) = run(centre, totals)
     (row,) = series["rows"]
     latest = [centre.last("queue_today", queue_id=q, channel=c) for q, c in QUEUES]
     assert row["handled"] == sum(x["contacts_handled"] for x in latest)
     assert row["abandoned"] == sum(x["contacts_abandoned"] for x in latest)
-    assert row["service_level_20"] == pytest.approx(
-        100 * sum(x["contacts_removed_in_20"] for x in latest)
-        / sum(x["contacts_removed"] for x in latest))
+    by_threshold = {s["tags"]["threshold_s"]: s["rows"] for s in run(centre, levels)}
+    assert by_threshold.keys() == {"20", "120"}
+    for seconds, ((row,)) in by_threshold.items():
+        latest = [centre.last("queue_service_level_today", queue_id=q, threshold_s=seconds)
+                  for q, _ in QUEUES if int(seconds) in THRESHOLDS[q]]
+        assert row["service_level"] == pytest.approx(
+            100 * sum(x["contacts_removed_within"] for x in latest)
+            / sum(x["contacts_removed"] for x in latest))
+
+
+def test_service_level_today_per_queue(centre):
+    target, _ = targets(DASHBOARD)["Service level today per queue"]
+    series = run(centre, target)
+    assert {(s["tags"]["queue_id"], int(s["tags"]["threshold_s"])) for s in series} == {
+        (q, seconds) for q, thresholds in THRESHOLDS.items() for seconds in thresholds}
+    names = {"service_level": "service_level", "removed_within": "contacts_removed_within",
+             "removed": "contacts_removed", "answered_within": "sum_contacts_answered_within"}
+    for one in series:
+        held = centre.last("queue_service_level_today", queue_id=one["tags"]["queue_id"],
+                           threshold_s=one["tags"]["threshold_s"])
+        (row,) = one["rows"]
+        assert {k: row[k] for k in names} == {k: held[v] for k, v in names.items()}
 
 
 def test_today_per_queue(centre):
-    (target,) = targets(DASHBOARD)["Today per queue"]
+    target, _ = targets(DASHBOARD)["Today per queue"]
     series = by_queue(run(centre, target))
     assert series.keys() == set(QUEUES)
     names = {"queued": "contacts_queued", "handled": "contacts_handled",
-             "abandoned": "contacts_abandoned", "service_level_20": "service_level_20",
-             "service_level_60": "service_level_60", "avg_answer_s": "avg_queue_answer_time",
+             "abandoned": "contacts_abandoned", "avg_answer_s": "avg_queue_answer_time",
              "aht_s": "avg_handle_time", "avg_abandon_s": "avg_abandon_time",
              "abandonment_rate": "abandonment_rate"}
     for (queue, channel), (row,) in series.items():
@@ -204,19 +259,32 @@ def interval_sums(centre: Centre, queue: str | None = None, channel: str | None 
     return sums
 
 
+def level_sums(centre: Centre, seconds: str, queue: str | None = None) -> dict:
+    sums: dict[str, float] = defaultdict(float)
+    for dims, _, measures in centre.points["queue_service_level"]:
+        if dims["threshold_s"] == seconds and queue in (None, dims["queue_id"]):
+            for name, value in measures.items():
+                sums[name] += value
+    return sums
+
+
 def test_service_level_per_quarter_hour(centre):
-    per_queue, everything = targets(DASHBOARD)["Service level 20 s"]
-    for (queue, channel), rows in by_queue(run(centre, per_queue)).items():
-        sums = interval_sums(centre, queue, channel)
-        assert [(r["time"], r["service_level_20"]) for r in rows] == [
-            (centre.base, pytest.approx(100 * sums["contacts_removed_in_20"]
+    per_queue, everything = targets(DASHBOARD)["Service level"]
+    assert per_queue["alias"] == "$tag_queue_id $tag_channel $tag_threshold_s s"
+    series = run(centre, per_queue)
+    assert {(s["tags"]["queue_id"], int(s["tags"]["threshold_s"])) for s in series} == {
+        (q, seconds) for q, thresholds in THRESHOLDS.items() for seconds in thresholds}
+    for one in series:
+        sums = level_sums(centre, one["tags"]["threshold_s"], one["tags"]["queue_id"])
+        assert [(r["time"], r["service_level"]) for r in one["rows"]] == [
+            (centre.base, pytest.approx(100 * sums["contacts_removed_within"]
                                         / sums["contacts_removed"]))]
-    (series,) = run(centre, everything)
-    sums = interval_sums(centre)
-    assert everything["alias"] == "all queues"
-    assert [(r["time"], r["service_level_20"]) for r in series["rows"]] == [
-        (centre.base, pytest.approx(100 * sums["contacts_removed_in_20"]
-                                    / sums["contacts_removed"]))]
+    assert everything["alias"] == "all queues $tag_threshold_s s"
+    for one in run(centre, everything):
+        sums = level_sums(centre, one["tags"]["threshold_s"])
+        assert [(r["time"], r["service_level"]) for r in one["rows"]] == [
+            (centre.base, pytest.approx(100 * sums["contacts_removed_within"]
+                                        / sums["contacts_removed"]))]
 
 
 def test_average_handle_time(centre):

@@ -11,7 +11,6 @@ refreshes must show up in the next frame.
 from __future__ import annotations
 
 import io
-import json
 import re
 import time
 import urllib.request
@@ -37,9 +36,11 @@ pytestmark = pytest.mark.e2e
 DATABASE = "connect_metrics"
 INSTANCE = "6513270e-269e-4d37-b2a7-4de452e6b438"
 SALES, SUPPORT = "d23f0824-128b-4f33-8c5c-7fd0a6a3a450", "9531985d-5d9d-49f8-9818-e811892f902b"
-NAMES = {SALES: "Sales", SUPPORT: "Support"}
+NAMES = {SALES: "Sales", SUPPORT: "Support"}  # the newest of queue_names; no map is given
+THRESHOLDS = {SALES: (20, 60), SUPPORT: (120,)}  # each queue's own service-level targets
 YESTERDAY, TODAY = "2026-11-23", "2026-11-24"  # local_date values: the newest is "today"
-TABLES = ("queue_realtime", "queue_today", "routing_profile_realtime", "agent_realtime")
+TABLES = ("queue_realtime", "queue_today", "queue_service_level_today", "routing_profile_realtime",
+          "agent_realtime", "queue_names", "routing_profile_names")
 ACTIVITY = re.compile(r"(\S+) +(ON_CONTACT|ACW|INCOMING|AVAILABLE|NON_PRODUCTIVE|ERROR|MISSED|"
                       r"REJECTED|OFFLINE) +(\S+)")
 
@@ -155,17 +156,29 @@ def gauges(in_queue: int, oldest: float, available: int) -> dict:
             "agents_online": 10, "agents_available": available, "agents_staffed": 10}
 
 
-def today(queued: int, handled: int, abandoned: int, removed_in_20: int, answer_s: float,
+def today(queued: int, handled: int, abandoned: int, answer_s: float,
           completed: int, handle_s: float) -> dict:
-    removed = handled + abandoned
     return {
         "contacts_queued": queued, "contacts_handled": handled, "contacts_abandoned": abandoned,
-        "contacts_removed": removed, "contacts_removed_in_20": removed_in_20,
-        "sum_queue_answer_time": answer_s, "contacts_completed": completed,
-        "sum_handle_time": handle_s,
-        "service_level_20": 100.0 * removed_in_20 / removed,
+        "contacts_removed": handled + abandoned, "sum_queue_answer_time": answer_s,
+        "contacts_completed": completed, "sum_handle_time": handle_s,
         "avg_queue_answer_time": answer_s / handled, "avg_handle_time": handle_s / completed,
     }
+
+
+def level(removed: int, within: int) -> dict:
+    return {"contacts_removed": removed, "contacts_removed_within": within,
+            "sum_contacts_answered_within": within - 1, "service_level": 100.0 * within / removed}
+
+
+def write_today(emulator: Emulator, queue_id: str, at: int, local_date: str, totals: dict):
+    """A queue's running totals and its service level for each of its thresholds."""
+    emulator.write("queue_today", queue(queue_id, "VOICE", local_date=local_date), at, totals)
+    removed = totals["contacts_removed"]
+    for seconds in THRESHOLDS[queue_id]:
+        emulator.write("queue_service_level_today",
+                       queue(queue_id, "VOICE", local_date=local_date, threshold_s=str(seconds)),
+                       at, level(removed, min(removed, removed * seconds // 100 + 1)))
 
 
 def profile(online: int, available: int, on_contact: int, acw: int) -> dict:
@@ -191,14 +204,22 @@ def write_centre(emulator: Emulator, now: int) -> None:
     emulator.write("queue_realtime", queue(SALES, "VOICE"), now - 5_000, gauges(9, 1.0, 9), 2)
     emulator.write("queue_realtime", queue("agent/ffd1", "VOICE"), now - 5_000, gauges(1, 5.0, 0))
     minute = now - now % 60_000
-    emulator.write("queue_today", queue(SALES, "VOICE", local_date=YESTERDAY),
-                   minute - 86_400_000, today(900, 800, 100, 700, 9000.0, 790, 99000.0))
-    emulator.write("queue_today", queue(SALES, "VOICE", local_date=TODAY),
-                   minute - 120_000, today(30, 25, 3, 20, 300.0, 22, 4400.0))
-    emulator.write("queue_today", queue(SALES, "VOICE", local_date=TODAY),
-                   minute - 60_000, today(37, 30, 4, 27, 370.5, 28, 6020.0))
-    emulator.write("queue_today", queue(SUPPORT, "VOICE", local_date=TODAY),
-                   minute - 60_000, today(12, 10, 2, 8, 150.0, 9, 1500.0))
+    write_today(emulator, SALES, minute - 86_400_000, YESTERDAY,
+                today(900, 800, 100, 9000.0, 790, 99000.0))
+    write_today(emulator, SALES, minute - 120_000, TODAY, today(30, 25, 3, 300.0, 22, 4400.0))
+    write_today(emulator, SALES, minute - 60_000, TODAY, today(37, 30, 4, 370.5, 28, 6020.0))
+    write_today(emulator, SUPPORT, minute - 60_000, TODAY, today(12, 10, 2, 150.0, 9, 1500.0))
+    # names as the job learns them from agent snapshots: Support was renamed an hour ago
+    emulator.write("queue_names", {"instance_id": INSTANCE, "queue_id": SALES}, now - 86_000_000,
+                   {"queue_name": NAMES[SALES]})
+    emulator.write("queue_names", {"instance_id": INSTANCE, "queue_id": SUPPORT},
+                   now - 86_000_000, {"queue_name": "Help desk"})
+    emulator.write("queue_names", {"instance_id": INSTANCE, "queue_id": SUPPORT},
+                   now - 3_600_000, {"queue_name": NAMES[SUPPORT]})
+    for profile_id, name in (("p1", "Sales-team"), ("p2", "Generalists")):
+        emulator.write("routing_profile_names",
+                       {"instance_id": INSTANCE, "routing_profile_id": profile_id},
+                       now - 86_000_000, {"routing_profile_name": name})
     for at in (now - 10_000, now - 5_000):
         emulator.write("routing_profile_realtime",
                        {"instance_id": INSTANCE, "routing_profile_id": "p1",
@@ -231,11 +252,15 @@ def expected_queue_cells(emulator: Emulator, queue_id: str, channel: str) -> lis
     now = emulator.newest("queue_realtime", queue_id=queue_id, channel=channel)
     day = emulator.newest("queue_today", queue_id=queue_id, channel=channel,
                           local_date=TODAY)
+    levels = []
+    for seconds in THRESHOLDS[queue_id]:
+        held = emulator.newest("queue_service_level_today", queue_id=queue_id, channel=channel,
+                               local_date=TODAY, threshold_s=str(seconds))
+        levels.append(f"{held['service_level']:.1f}%/{seconds}s")
     return [str(now["contacts_in_queue"]), f"{now['oldest_contact_age']:.1f}s",
             str(now["agents_available"]), str(day["contacts_queued"]),
-            str(day["contacts_handled"]), str(day["contacts_abandoned"]),
-            f"{day['service_level_20']:.1f}%", f"{day['avg_queue_answer_time']:.1f}s",
-            f"{day['avg_handle_time']:.1f}s"]
+            str(day["contacts_handled"]), str(day["contacts_abandoned"]), *levels,
+            f"{day['avg_queue_answer_time']:.1f}s", f"{day['avg_handle_time']:.1f}s"]
 
 
 def check_frame(frame: str, emulator: Emulator, now: int, ages: bool = True) -> None:
@@ -256,12 +281,18 @@ def check_frame(frame: str, emulator: Emulator, now: int, ages: bool = True) -> 
     def total(name: str) -> float:
         return sum(d[name] for d in days)
 
+    def level_total(seconds: int) -> str:
+        held = [emulator.newest("queue_service_level_today", queue_id=q, local_date=TODAY,
+                                threshold_s=str(seconds))
+                for q in (SALES, SUPPORT) if seconds in THRESHOLDS[q]]
+        within = sum(h["contacts_removed_within"] for h in held)
+        return f"{100 * within / sum(h['contacts_removed'] for h in held):.1f}%/{seconds}s"
+
     assert queue_cells(frame, ALL_QUEUES) == [
         str(sum(n["contacts_in_queue"] for n in nows)),
         f"{max(n['oldest_contact_age'] for n in nows):.1f}s", "-",
         str(total("contacts_queued")), str(total("contacts_handled")),
-        str(total("contacts_abandoned")),
-        f"{100 * total('contacts_removed_in_20') / total('contacts_removed'):.1f}%",
+        str(total("contacts_abandoned")), *map(level_total, (20, 60, 120)),
         f"{total('sum_queue_answer_time') / total('contacts_handled'):.1f}s",
         f"{total('sum_handle_time') / total('contacts_completed'):.1f}s",
     ]
@@ -286,7 +317,7 @@ def test_the_frame_shows_what_the_emulator_holds_and_follows_new_writes(emulator
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
     store = emulator.store()
-    first = render(load(store, now, NAMES), width=120)
+    first = render(load(store, now), width=140)
     check_frame(first, emulator, now)
     assert f"today = {TODAY}" in first
 
@@ -294,12 +325,11 @@ def test_the_frame_shows_what_the_emulator_holds_and_follows_new_writes(emulator
     emulator.write("queue_realtime", queue(SALES, "VOICE"), later, gauges(0, 0.0, 4))
     emulator.write("queue_realtime", queue(SALES, "CHAT"), later, gauges(2, 8.5, 2))
     emulator.write("queue_realtime", queue(SUPPORT, "VOICE"), later, gauges(1, 12.0, 1))
-    emulator.write("queue_today", queue(SALES, "VOICE", local_date=TODAY),
-                   now - now % 60_000, today(40, 34, 4, 30, 400.25, 31, 6510.0))
+    write_today(emulator, SALES, now - now % 60_000, TODAY, today(40, 34, 4, 400.25, 31, 6510.0))
     emulator.write("agent_realtime",
                    {"instance_id": INSTANCE, "agent_id": "a2", "agent_username": "agent.2"},
                    later - 1_000, agent("ON_CONTACT"))
-    second = render(load(store, later, NAMES), width=120)
+    second = render(load(store, later), width=140)
     assert second != first
     check_frame(second, emulator, later)
     assert queue_cells(second, "Sales", "VOICE")[:4] == ["0", "0.0s", "4", "40"]
@@ -309,8 +339,8 @@ def test_the_live_loop_prints_a_checked_frame_per_refresh(emulator):
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
     out = io.StringIO()
-    last = watch(emulator.store(), Screen(out, width=120),
-                 refresh_s=0.05, frames=3, queue_names=NAMES)
+    last = watch(emulator.store(), Screen(out, width=140),
+                 refresh_s=0.05, frames=3)
     frames = out.getvalue().split(TITLE)[1:]
     assert len(frames) == 3 and last.error is None
     for frame in frames:
@@ -321,11 +351,8 @@ def test_connect_metrics_top_prints_frames_and_exits_0(emulator, tmp_path, capsy
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
     properties = write_properties(emulator.config(), tmp_path / "application_properties.json")
-    names = tmp_path / "queues.json"
-    names.write_text(json.dumps({f"arn:aws:connect:us-east-1:1:instance/{INSTANCE}/queue/{q}": n
-                                 for q, n in NAMES.items()}))
     code = cli.main(["top", "--config", str(properties), "--frames", "2", "--refresh", "0.1",
-                     "--width", "120", "--queue-names", str(names)])
+                     "--width", "140"])
     out = capsys.readouterr().out
     assert code == 0
     assert out.count(TITLE) == 2

@@ -53,7 +53,9 @@ def test_each_contact_counts_once_whatever_the_order_and_duplicates(job_output):
     a, b = answered(), abandoned()
     # QUEUED before INITIATED (2 s apart), every QUEUED twice, a DISCONNECTED repeated late.
     recording = [a[1], a[0], b[1], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], a[3]]
-    lines = job_output(recording, {"completed_dump.sql": COMPLETED_DUMP})
+    # Sales' own targets: the answer after exactly 10 s and the abandon after 30 s count within.
+    lines = job_output(recording, {"completed_dump.sql": COMPLETED_DUMP},
+                       service_level_queue_thresholds="q-sales=30,10")
 
     queued = {
         (dimensions(line)["queue_id"], int(line["record"]["Time"])): measures(line)
@@ -61,17 +63,24 @@ def test_each_contact_counts_once_whatever_the_order_and_duplicates(job_output):
     }
     assert queued == {("q-sales", M): {
         "contacts_queued": "2", "callbacks_queued": "0", "contacts_handled": "1",
-        "contacts_abandoned": "1", "sum_contacts_answered_in_20": "1",
-        "sum_contacts_answered_in_60": "1", "contacts_removed": "2",
-        "contacts_removed_in_20": "1", "contacts_removed_in_60": "2",
-        "sum_queue_answer_time": "10.0", "max_queued_time": "30.0", "sum_abandon_time": "30.0",
+        "contacts_abandoned": "1", "contacts_removed": "2", "sum_queue_answer_time": "10.0", "max_queued_time": "30.0", "sum_abandon_time": "30.0",
         "contacts_completed": "1", "sum_handle_time": "40.0", "sum_hold_time": "0.0",
         "sum_after_contact_work_time": "10.0", "contacts_transferred_out": "0",
-        "service_level_20": "50.0", "service_level_60": "100.0",
         "avg_queue_answer_time": "10.0", "avg_handle_time": "40.0",
         "avg_after_contact_work_time": "10.0", "avg_abandon_time": "30.0",
         "abandonment_rate": "50.0",
     }}
+
+    service_level = {
+        (dimensions(line)["queue_id"], dimensions(line)["threshold_s"], int(line["record"]["Time"])):
+        measures(line) for line in lines if line["table"] == "queue_service_level"
+    }
+    assert service_level == {
+        ("q-sales", "10", M): {"contacts_removed": "2", "contacts_removed_within": "1",
+                               "sum_contacts_answered_within": "1", "service_level": "50.0"},
+        ("q-sales", "30", M): {"contacts_removed": "2", "contacts_removed_within": "2",
+                               "sum_contacts_answered_within": "1", "service_level": "100.0"},
+    }
 
     completed = {
         dimensions(line)["contact_id"]: (dimensions(line)["outcome"], measures(line))

@@ -4,8 +4,11 @@ A simulated hour of a centre with every feature (voice, chat with concurrency, t
 misses, callbacks, queue and agent transfers, outbound, breaks, logins and logouts) crossing
 midnight of the reporting time zone, with duplicates, reordering within the allowed lateness and
 key-casing variants injected: every value of queue_interval, queue_today, queue_realtime and
-routing_profile_realtime equals the truth, counts exactly and durations within 1 ms. With
-dropped events the error is measured and printed (run with -s).
+routing_profile_realtime equals the truth, counts exactly and durations within 1 ms; so does
+the service level of queue_service_level and queue_service_level_today, with one queue's target
+at 120 s, one at 20 s and the third at the default 20 and 60 s, and queue_names holds each
+queue's name from the snapshots, one queue renamed halfway. With dropped events the error is
+measured and printed (run with -s).
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import pytest
 
 from simulator.faults import FaultSettings
+from jobs.service_levels import ServiceLevels
 from tests.truth import (
-    COUNTS, assert_tables_equal_truth, hour_across_midnight, latest, truth_intervals,
+    COUNTS, assert_names_equal_truth, assert_service_levels_equal_truth,
+    assert_tables_equal_truth, hour_across_midnight, latest, truth_intervals,
 )
 
 FAULTS = FaultSettings(duplicates=0.02, reorder=0.05, reorder_ms=3_000, casing=0.02)
@@ -30,9 +35,23 @@ def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_sett
 @pytest.mark.parametrize(("seed", "python_mode"), [(3, "process"), (12, "process"),
                                                   (3, "thread")])
 def test_every_table_equals_the_ground_truth(job_output, seed, python_mode):
-    lines, truth, zone = run_across_midnight(job_output, seed, FAULTS,
-                                             python_execution_mode=python_mode)
+    events, truth, zone = hour_across_midnight(seed, FAULTS,
+                                               queue_renames=((1, 1_800.0, "Support line"),))
+    first, second, third = truth.of("instance")[0]["queues"]
+    # Queues by ARN and by id; the third keeps the default.
+    targets = f"{first['arn']}=120;{second['queue_id']}=20"
+    lines = job_output([e.payload for e in events], reporting_time_zone=zone,
+                       python_execution_mode=python_mode,
+                       service_level_queue_thresholds=targets)
     assert sum(t["contacts_queued"] for t in truth.of("interval")) > 250
+
+    levels = ServiceLevels.parse("20,60", targets)
+    compared_levels = assert_service_levels_equal_truth(lines, truth, zone, levels)
+    assert {(first["queue_id"], "120"), (second["queue_id"], "20"), (third["queue_id"], "20"),
+            (third["queue_id"], "60")} <= compared_levels
+    assert not {(first["queue_id"], "20"), (second["queue_id"], "60")} & compared_levels
+    names = assert_names_equal_truth(lines, truth)
+    assert [name for _, name in names[second["queue_id"]]] == ["Support", "Support line"]
 
     compared = assert_tables_equal_truth(lines, truth, zone)
     assert compared.days == 2  # the run crosses midnight

@@ -423,6 +423,26 @@ def test_facts_are_emitted_only_when_they_change():
     assert step.outputs == ()
 
 
+def test_queue_names_come_from_the_profile_and_the_contacts_and_a_rename_is_news():
+    login = apply(None, event("LOGIN", T0, snapshot()))
+    assert last_facts(login.outputs).queue_names == (("q-1", "q-1"), ("q-2", "q-2"), ("q-3", "q-3"))
+    other = dataclasses.replace(contact("v", "CONNECTED", T0 + 1, connected=T0 + 1),
+                                queue=dataclasses.replace(queue("q-9"), name="Retention"))
+    own = dataclasses.replace(contact("w", "CONNECTED", T0 + 1, channel="CHAT"),
+                              queue=QueueRef("agent/a", "arn:queue/agent/a", None))
+    step = state_change(T0 + 1, snapshot("Available", (other, own)), login.state)
+    assert dict(last_facts(step.outputs).queue_names) == {
+        "q-1": "q-1", "q-2": "q-2", "q-3": "q-3", "q-9": "Retention"}  # agent queues: no name
+    step = state_change(T0 + 2, snapshot(), step.state)  # the contacts end: names stay known
+    assert dict(last_facts(step.outputs).queue_names)["q-9"] == "Retention"
+    renamed = dataclasses.replace(PROFILE, inbound_queues=(
+        dataclasses.replace(queue("q-1"), name="Sales line"), queue("q-2"), queue("q-3")))
+    step = state_change(T0 + 3, snapshot(routing=renamed), step.state)
+    assert dict(last_facts(step.outputs).queue_names)["q-1"] == "Sales line"
+    step = state_change(T0 + 4, snapshot(routing=renamed), step.state)
+    assert step.outputs == ()  # the same names again: nothing for the gauges
+
+
 # --- login, logout, heartbeats, staleness -------------------------------------------------------
 
 

@@ -76,6 +76,19 @@ def test_the_services_own_run_options_group_is_not_the_jobs():
     ("gauge.refresh.ms", "0", "gauge.refresh.ms must be positive"),
     ("python.bundle.time.ms", "0", "python.bundle.time.ms must be positive"),
     ("python.execution.mode", "fast", "python.execution.mode: 'fast'; use process or thread"),
+    ("service.level.thresholds", "20,x",
+     r"service.level.thresholds: 'x' is not a whole number of seconds; use whole seconds "
+     r"separated by commas, such as 20,60"),
+    ("service.level.thresholds", "0", r"service.level.thresholds: 0 s is not a positive"),
+    ("service.level.thresholds", "20,20", r"service.level.thresholds: a threshold is given twice"),
+    ("service.level.queue.thresholds", "q1:120",
+     r"service.level.queue.thresholds: 'q1:120' is not QUEUE=SECONDS\[,SECONDS...\]; use "
+     r"QUEUE=SECONDS\[,SECONDS...\] entries separated by ';', the queue by id or ARN"),
+    ("service.level.queue.thresholds", "q1=120;q1=60",
+     r"service.level.queue.thresholds: queue q1 is given twice"),
+    ("service.level.queue.thresholds", "q1=-5",
+     r"service.level.queue.thresholds: queue q1: -5 s is not a positive threshold"),
+    ("service.level.queue.thresholds", "=120", r"service.level.queue.thresholds: '=120' is not"),
 ])
 def test_bad_job_settings_name_the_file_group_and_fix(key, value, message):
     groups = [{"PropertyGroupId": "Job", "PropertyMap": {key: value}}]
@@ -86,3 +99,17 @@ def test_bad_job_settings_name_the_file_group_and_fix(key, value, message):
 def test_a_reporting_time_zone_is_read():
     groups = [{"PropertyGroupId": "Job", "PropertyMap": {"reporting.time.zone": "Europe/Paris"}}]
     assert Config.from_property_groups(groups).job.reporting_time_zone == "Europe/Paris"
+
+
+def test_each_queue_has_its_own_service_level_thresholds_from_the_properties():
+    config = Config.from_property_groups([{"PropertyGroupId": "Job", "PropertyMap": {
+        "service.level.thresholds": "60, 20",
+        "service.level.queue.thresholds":
+            "arn:aws:connect:eu-west-1:1:instance/i/queue/q-sales=30 ; q-back-office=120,300;",
+    }}])
+    levels = config.job.service_levels()
+    assert levels.for_queue("q-sales") == (30,)  # named by its ARN
+    assert levels.for_queue("q-back-office") == (120, 300)
+    assert levels.for_queue("q-other") == (20, 60)  # the default, in ascending order
+    assert levels.for_queue(None) == ()
+    assert Config().job.service_levels().for_queue("q-any") == (20, 60)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from jobs.gauges import (
-    AgentCounts, AgentView, Board, QueueChange, Tracker, apply, first_sample_at, next_sample_at,
-    sample, split_due,
+    QUEUE, ROUTING_PROFILE, AgentCounts, AgentView, Board, QueueChange, Tracker, apply,
+    first_sample_at, next_sample_at, sample, split_due,
 )
 
 
 def board() -> Board:
-    return Board(waiting={}, agents={}, queues={}, profiles={})
+    return Board(waiting={}, agents={}, queues={}, profiles={}, queue_names={})
 
 
 def agent(agent_id="a1", at=0, online=True, available=(("VOICE", 1),), on_contact=False,
@@ -200,3 +202,18 @@ def test_samples_follow_the_grid_until_the_bound_then_only_changes():
     assert next_sample_at(5_000, None, 0, 5_000, 3_600_000) == 10_000
     assert next_sample_at(3_600_000, None, 0, 5_000, 3_600_000) is None
     assert next_sample_at(3_600_000, 7_200_001, 0, 5_000, 3_600_000) == 7_205_000
+
+
+def test_names_are_passed_on_when_first_seen_and_when_renamed_only():
+    b = board()
+    named = replace(agent(at=1_000), queue_names=(("q1", "Sales"), ("q2", "Support")))
+    assert [(n.kind, n.id, n.name, n.at) for n in apply(b, named)] == [
+        (ROUTING_PROFILE, "rp1", "Sales", 1_000), (QUEUE, "q1", "Sales", 1_000),
+        (QUEUE, "q2", "Support", 1_000)]
+    assert apply(b, named) == []  # nothing new
+    other = agent(agent_id="a2", at=2_000)  # an agent whose snapshots named no queue
+    assert apply(b, other) == []
+    renamed = replace(other, queue_names=(("q1", "Sales line"), ("q2", "Support")))
+    assert [(n.kind, n.id, n.name, n.at) for n in apply(b, renamed)] == [
+        (QUEUE, "q1", "Sales line", 2_000)]
+    assert apply(b, QueueChange("c1", "q1", "VOICE", True, 3_000)) == []

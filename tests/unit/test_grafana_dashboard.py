@@ -22,6 +22,7 @@ DATASOURCE = "grafana-timestream-datasource"
 KEYWORDS = frozenset("""
     SELECT FROM WHERE AND OR NOT AS GROUP BY ORDER ASC DESC WITH IN IS NULL LIKE BETWEEN CASE
     WHEN THEN ELSE END LIMIT HAVING DISTINCT TRUE FALSE CAST DOUBLE BIGINT VARCHAR BOOLEAN
+    LEFT JOIN ON
     TIMESTAMP
 """.split())
 _TABLE_REFERENCE = re.compile(r'\$__database\s*\.\s*"?([\w.-]+)"?')
@@ -97,8 +98,9 @@ def test_every_panel_query_names_tables_dimensions_and_measures_the_sink_writes(
 def test_the_dashboard_covers_queues_today_over_time_and_agents():
     read = {t for p in PANELS for target in p["targets"]
             for t in _TABLE_REFERENCE.findall(target["rawQuery"])}
-    assert read == {"queue_realtime", "queue_today", "queue_interval",
-                    "routing_profile_realtime", "agent_realtime", "agent_interval"}
+    assert read == {"queue_realtime", "queue_today", "queue_interval", "queue_service_level",
+                    "queue_service_level_today", "queue_names", "routing_profile_realtime",
+                    "agent_realtime", "agent_interval"}
     ids = [p["id"] for p in DASHBOARD["panels"]]
     assert len(ids) == len(set(ids))
     variables = {v["name"]: v for v in DASHBOARD["templating"]["list"]}

@@ -83,8 +83,10 @@ def test_empty_or_missing_directory_is_an_error(tmp_path):
 def test_the_shipped_catalogue_loads_with_tables_before_the_files_that_read_them():
     tables = [m.table for m in load_catalogue(PROJECT_SQL, {"interval_minutes": 1})]
     assert set(tables) == {"agent_interval", "agent_realtime", "queue_interval", "queue_realtime",
-                           "queue_today", "routing_profile_realtime"}
+                           "queue_today", "routing_profile_realtime", "queue_service_level",
+                           "queue_service_level_today", "queue_names", "routing_profile_names"}
     assert tables.index("queue_interval") < tables.index("queue_today")
+    assert tables.index("queue_service_level") < tables.index("queue_service_level_today")
 
 
 def test_parameters_are_replaced_and_an_unknown_one_is_named_with_its_line(tmp_path):

@@ -603,3 +603,29 @@ def test_command_line_publishes_to_the_configured_streams(monkeypatch):
     records = [orjson.loads(r["Data"]) for batch in client.stored.values() for r in batch]
     instances = {r.get("InstanceARN") or r["detail"]["instanceArn"] for r in records}
     assert len(instances) == 2
+
+
+def test_a_renamed_queue_is_named_anew_in_every_snapshot_after_the_rename():
+    truth = TruthList()
+    settings = CentreSettings(agents=6, queues=2, arrivals_per_minute=6,
+                              queue_renames=((1, 600.0, "Support line"),))
+    events = list(Simulation(settings, seed=2, start_ms=START, truth=truth).events(HOUR // 3))
+    (rename,) = truth.of("queue_renamed")
+    assert rename["name"] == "Support line" and rename["at"] == START + 600_000
+    renamed = rename["queue_id"]
+    names: dict[bool, set] = defaultdict(set)  # after the rename -> names the snapshots gave
+    for e in events:
+        if e.feed != AGENT_FEED:
+            continue
+        current = e.record["CurrentAgentSnapshot"]
+        queues = [*current["Configuration"]["RoutingProfile"]["InboundQueues"],
+                  *(c["Queue"] for c in current["Contacts"] if c["Queue"])]
+        names[e.at >= rename["at"]].update(q["Name"] for q in queues
+                                           if q["ARN"].endswith("/queue/" + renamed))
+    assert names == {False: {"Support"}, True: {"Support line"}}
+    # the rest of the run is the run without the rename
+    plain = Simulation(CentreSettings(agents=6, queues=2, arrivals_per_minute=6), seed=2,
+                       start_ms=START)
+    assert [e.at for e in plain.events(HOUR // 3)] == [e.at for e in events]
+    with pytest.raises(ValueError, match="bad rename"):
+        CentreSettings(queues=2, queue_renames=((2, 10.0, "Nowhere"),))

@@ -15,8 +15,8 @@ from jobs.landed import LandedRecord
 from jobs.prerequisites import free_ports
 from jobs.schema import written_tables
 from jobs.top.emulator import EmulatorStore
-from jobs.top.live import (EMULATOR_REFRESH_S, TIMESTREAM_REFRESH_S, Screen, default_refresh,
-                           open_store, read_queue_names)
+from jobs.top.live import (EMULATOR_REFRESH_S, PLAIN_WIDTH, TIMESTREAM_REFRESH_S, Screen,
+                           default_refresh, open_store, read_queue_names)
 from jobs.top.render import ALL_QUEUES, render
 from jobs.top.snapshot import QUEUE_NOW, READS, STALE_SAMPLE_MS, build, load
 from jobs.top.store import Row, StoreError
@@ -46,9 +46,10 @@ def test_the_timestream_query_takes_each_series_newest_record_within_the_lookbac
         "GROUP BY instance_id, queue_id, channel"
     )
     assert 'FROM "my""db"' in latest_sql('my"db', QUEUE_NOW)
-    assert {r.table: latest_sql("db", r).split("ago(")[1][:3] for r in READS} == {
-        "queue_realtime": "5m)", "queue_today": "2d)", "routing_profile_realtime": "5m)",
-        "agent_realtime": "1d)"}
+    assert {r.table: latest_sql("db", r).split("ago(")[1].split(")")[0] for r in READS} == {
+        "queue_realtime": "5m", "queue_today": "2d", "queue_service_level_today": "2d",
+        "routing_profile_realtime": "5m", "agent_realtime": "1d", "queue_names": "3660d",
+        "routing_profile_names": "3660d"}
 
 
 def _column(name: str, kind: str) -> dict:
@@ -201,26 +202,88 @@ def test_a_queue_row_written_a_while_ago_holds_and_its_oldest_contact_has_waited
 
 
 def test_the_all_queues_line_recomputes_rates_from_the_additive_parts():
-    def today(handled, removed, in_20, answer_s, completed, handle_s):
+    def today(handled, removed, answer_s, completed, handle_s):
         return {"contacts_queued": removed, "contacts_handled": handled,
-                "contacts_abandoned": removed - handled, "contacts_removed": removed,
-                "contacts_removed_in_20": in_20, "sum_queue_answer_time": answer_s,
+                "contacts_abandoned": removed - handled, "sum_queue_answer_time": answer_s,
                 "contacts_completed": completed, "sum_handle_time": handle_s,
-                "service_level_20": 100 * in_20 / removed,
                 "avg_queue_answer_time": answer_s / handled,
                 "avg_handle_time": handle_s / completed}
 
+    def level(queue_id, seconds, removed, within):
+        return Row({"queue_id": queue_id, "channel": "VOICE", "threshold_s": str(seconds),
+                    "local_date": "d"}, NOW,
+                   {"contacts_removed": removed, "contacts_removed_within": within,
+                    "service_level": 100 * within / removed})
+
     rows = {"queue_today": [
         Row({"queue_id": "q1", "channel": "VOICE", "local_date": "d"}, NOW,
-            today(9, 10, 9, 90.0, 9, 900.0)),
+            today(9, 10, 90.0, 9, 900.0)),
         Row({"queue_id": "q2", "channel": "VOICE", "local_date": "d"}, NOW,
-            today(1, 90, 0, 100.0, 1, 100.0)),
+            today(1, 90, 100.0, 1, 100.0)),
+    ], "queue_service_level_today": [
+        level("q1", 20, 10, 9), level("q2", 20, 90, 0), level("q2", 120, 90, 45),
     ]}
     frame = render(build("test", rows, NOW, {}), 120)
-    total = next(line for line in frame.splitlines() if line.startswith(ALL_QUEUES)).split()
-    # 9 of 100 removed within 20 s (the mean of 90% and 0% would say 45%); 190 s over 10 answered
-    assert total[-3:] == ["9.0%", "19.0s", "100.0s"]
+    lines = frame.splitlines()
+    total = next(line for line in lines if line.startswith(ALL_QUEUES)).split()
+    # 9 of 100 removed within 20 s (the mean of 90% and 0% would say 45%), 120 s only in q2;
+    # 190 s over 10 answered
+    assert total[-4:] == ["9.0%/20s", "50.0%/120s", "19.0s", "100.0s"]
     assert total[2:4] == ["-", "-"]  # no gauges sampled: nothing in queue is unknown, not 0
+    q2 = next(line for line in lines if line.startswith("q2")).split()
+    assert q2[-4:-2] == ["0.0%/20s", "50.0%/120s"]  # each of the queue's own thresholds
+
+
+def test_names_come_from_the_names_tables_and_a_given_map_overrides_them():
+    def named(table, key, value, at, name_column, name):
+        return Row({"instance_id": "i", key: value}, at, {name_column: name})
+
+    def gauge(queue_id):
+        return Row({"instance_id": "i", "queue_id": queue_id, "channel": "VOICE"}, NOW,
+                   {"contacts_in_queue": 0})
+
+    unnamed = "0123456789abcdef"
+    rows = {
+        "queue_realtime": [gauge("q1"), gauge("q2"), gauge(unnamed)],
+        "queue_names": [named("queue_names", "queue_id", "q1", NOW - 10, "queue_name", "Sales"),
+                        named("queue_names", "queue_id", "q2", NOW, "queue_name", "Support")],
+        "routing_profile_realtime": [
+            Row({"instance_id": "i", "routing_profile_id": "rp1"}, NOW, {"agents_online": 2}),
+            Row({"instance_id": "i", "routing_profile_id": "rp2"}, NOW, {"agents_online": 1})],
+        "routing_profile_names": [named("routing_profile_names", "routing_profile_id", "rp1",
+                                        NOW, "routing_profile_name", "Generalists")],
+    }
+    snapshot = build("test", rows, NOW, {"q2": "Support (map)"})
+    assert sorted(q.name for q in snapshot.queues) == ["01234567…", "Sales", "Support (map)"]
+    assert [p.name for p in snapshot.profiles] == ["Generalists", "rp2"]
+
+
+def test_a_plain_frame_holds_a_busy_day_with_three_thresholds():
+    def level(queue_id, seconds):
+        return Row({"instance_id": "i", "queue_id": queue_id, "channel": "VOICE",
+                    "threshold_s": str(seconds), "local_date": "d"}, NOW,
+                   {"contacts_removed": 1000, "contacts_removed_within": 999,
+                    "service_level": 99.9})
+
+    rows = {
+        "queue_realtime": [Row({"instance_id": "i", "queue_id": q, "channel": "VOICE"}, NOW,
+                               {"contacts_in_queue": 99, "oldest_contact_age": 999.5,
+                                "agents_available": 99}) for q in ("q1", "q2")],
+        "queue_today": [Row({"instance_id": "i", "queue_id": q, "channel": "VOICE",
+                             "local_date": "d"}, NOW,
+                            {"contacts_queued": 4999, "contacts_handled": 4999,
+                             "contacts_abandoned": 4999, "avg_queue_answer_time": 999.5,
+                             "sum_queue_answer_time": 4999 * 999.5,
+                             "sum_handle_time": 4999 * 999.5, "contacts_completed": 4999,
+                             "avg_handle_time": 999.5}) for q in ("q1", "q2")],
+        "queue_service_level_today": [level("q1", 20), level("q1", 60), level("q2", 120)],
+        "queue_names": [Row({"instance_id": "i", "queue_id": q}, NOW,
+                            {"queue_name": "Customer Service"}) for q in ("q1", "q2")],
+    }
+    lines = render(build("test", rows, NOW, {}), PLAIN_WIDTH).splitlines()
+    total = next(line for line in lines if line.startswith(ALL_QUEUES))
+    assert total.endswith(" 999.5s")  # nothing cut: the last column is there
+    assert max(len(line) for line in lines) <= PLAIN_WIDTH
 
 
 def test_a_frame_fits_the_width_and_says_what_it_waits_for():

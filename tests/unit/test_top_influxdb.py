@@ -18,7 +18,10 @@ def test_the_query_takes_each_series_newest_point_within_the_lookback():
         'GROUP BY "instance_id", "queue_id", "channel" ORDER BY time DESC LIMIT 1')
     assert {r.table: latest_influxql(r, NOW).split("time > ")[1].split("ms")[0] for r in READS} == {
         "queue_realtime": str(NOW - 300_000), "queue_today": str(NOW - 172_800_000),
-        "routing_profile_realtime": str(NOW - 300_000), "agent_realtime": str(NOW - 86_400_000)}
+        "queue_service_level_today": str(NOW - 172_800_000),
+        "routing_profile_realtime": str(NOW - 300_000), "agent_realtime": str(NOW - 86_400_000),
+        "queue_names": str(NOW - 3_660 * 86_400_000),
+        "routing_profile_names": str(NOW - 3_660 * 86_400_000)}
 
 
 def test_rows_come_from_each_series_tags_and_point():

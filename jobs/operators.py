@@ -155,8 +155,10 @@ def _wake_for(event_time: int, timers: tuple, timer_service) -> tuple:
     """Timers after an event was buffered: a timer at its time unless one is held at or before
     it. A firing timer releases every event the watermark has passed, and sets the next timer
     at the earliest event still waiting, so one timer per watermark step does, not one per
-    event."""
-    if any(t <= event_time for t in timers):
+    event. The held timer is registered again (see `_hold_timers`)."""
+    earliest = min((t for t in timers if t <= event_time), default=None)
+    if earliest is not None:
+        timer_service.register_event_time_timer(earliest)
         return timers
     timer_service.register_event_time_timer(event_time)
     return (*timers, event_time)
@@ -164,12 +166,18 @@ def _wake_for(event_time: int, timers: tuple, timer_service) -> tuple:
 
 def _hold_timers(held: tuple, wanted, timer_service, fired: int | None = None) -> tuple:
     """Delete and register event-time timers so that exactly the `wanted` times (None: none)
-    are held, and return them. The timer that just `fired` is held no more."""
+    are held, and return them. The timer that just `fired` is held no more.
+
+    Every wanted timer is registered again, not only new ones (Flink keeps one per key and
+    time, so this costs no timer): in process mode PyFlink registers a Python function's timers
+    from the thread that receives them, and a checkpoint can hold the state of a bundle without
+    the timers that bundle registered. After a restore from it the key's state says a timer is
+    set that Flink does not have; the key's next event or timer sets it again."""
     wanted = {t for t in wanted if t is not None}
     held = {t for t in held if t != fired}
     for due in held - wanted:
         timer_service.delete_event_time_timer(due)
-    for due in wanted - held:
+    for due in sorted(wanted):
         timer_service.register_event_time_timer(due)
     return tuple(sorted(wanted))
 

@@ -34,8 +34,8 @@ def _env(name: str, default: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--records", type=int, default=int(_env("RECORDS", "1000000")),
-                   help="records replayed in the throughput runs (BENCH_RECORDS, 1000000)")
+    p.add_argument("--records", type=int, default=int(_env("RECORDS", "100000")),
+                   help="records replayed in the throughput runs (BENCH_RECORDS, 100000)")
     p.add_argument("--parallelism", default=_env("PARALLELISM", "1,2"),
                    help="parallelisms of the throughput runs (BENCH_PARALLELISM, 1,2)")
     p.add_argument("--parts", default=_env("PARTS", ",".join(PARTS)),

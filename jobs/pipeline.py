@@ -278,10 +278,10 @@ def _queue_changes(row):
 
 def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
     """The records `stream`'s operator emits to `tag`, for an operator of the JVM to read (a
-    SQL view, the event time). PyFlink's `get_side_output` adds an identity map in Python, a
-    round trip of every record between the JVM and Python; the records already have the tag's
-    type. A Python function reading a side output needs that map: PyFlink chains it to the
-    operator otherwise, and its records arrive tagged."""
+    SQL view, the event time). PyFlink's `get_side_output` adds an identity map in
+    Python, a round trip of every record between the JVM and Python; the records already have
+    the tag's type. The dead letters, read by a Python key selector, keep PyFlink's map: without
+    it the job failed encoding the metric sink's side output there."""
     return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 

@@ -1,14 +1,16 @@
 """The parsed-event views cost a Python step per event: the job builds them only for a metric
-file that reads them."""
+file that reads them. The parse step's kinds are the JVM's."""
 
 from __future__ import annotations
 
 import shutil
 
+from pyflink.java_gateway import get_gateway
+
 from connectors.file_source import file_sources
 from jobs.config import PROJECT_ROOT, Config, JobSettings
 from jobs.main import local_environment
-from jobs.pipeline import build_job
+from jobs.pipeline import EVENT, LINK, TICK, build_job
 
 AGENTS_ONLINE = PROJECT_ROOT / "tests" / "e2e" / "agents_online.sql"
 
@@ -32,3 +34,9 @@ def test_the_event_views_are_built_only_for_a_file_that_reads_them(tmp_path):
     assert '"agent_events"' not in plan and '"contact_events"' not in plan
     plan = plan_of(tmp_path / "with-agents-online", [AGENTS_ONLINE])
     assert '"agent_events"' in plan and '"contact_events"' not in plan
+
+
+def test_the_kinds_parse_emits_are_the_ones_the_jvm_reads(tmp_path):
+    plan_of(tmp_path)  # the connector jar on the gateway's class path
+    event_time = get_gateway().jvm.io.connectmetrics.events.EventTime
+    assert (TICK, EVENT, LINK) == (event_time.TICK, event_time.EVENT, event_time.LINK)

@@ -215,11 +215,11 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         .name("contact lifecycle").uid("contact-lifecycle")
     )
     _register_view(t_env, "contact_transitions", lifecycle, "at_ms")
-    _register_view(t_env, "contacts_completed", side_output(lifecycle, CONTACTS_COMPLETED),
+    _register_view(t_env, "contacts_completed", lifecycle.get_side_output(CONTACTS_COMPLETED),
                    "at_ms")
     _register_view(t_env, "agent_transitions", activity, "at_ms")
-    _register_view(t_env, "agent_facts", side_output(activity, AGENT_FACTS), "at_ms")
-    _register_view(t_env, "agent_work", side_output(activity, AGENT_WORK), "at_ms")
+    _register_view(t_env, "agent_facts", activity.get_side_output(AGENT_FACTS), "at_ms")
+    _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
     gauges = (
         lifecycle.flat_map(_queue_changes, output_type=Types.PICKLED_BYTE_ARRAY())
         .union(activity.get_side_output(AGENT_VIEWS))
@@ -231,7 +231,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         .name("realtime gauges").uid("realtime-gauges")
     )
     _register_view(t_env, "queue_gauges", gauges, "at_ms")
-    _register_view(t_env, "routing_profile_gauges", side_output(gauges, ROUTING_PROFILE_GAUGES),
+    _register_view(t_env, "routing_profile_gauges", gauges.get_side_output(ROUTING_PROFILE_GAUGES),
                    "at_ms")
 
     zone = config.job.reporting_time_zone
@@ -277,11 +277,12 @@ def _queue_changes(row):
 
 
 def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
-    """The records `stream`'s operator emits to `tag`, for an operator of the JVM to read (a
-    SQL view, the event time). PyFlink's `get_side_output` adds an identity map in
-    Python, a round trip of every record between the JVM and Python; the records already have
-    the tag's type. The dead letters, read by a Python key selector, keep PyFlink's map: without
-    it the job failed encoding the metric sink's side output there."""
+    """The records `stream`'s operator emits to `tag`, for an operator of the JVM to read: the
+    parse step's agent events, to their event time. PyFlink's `get_side_output` adds an
+    identity map in Python, a round trip of every record between the JVM and Python; the
+    records already have the tag's type. The keyed operators' side outputs keep PyFlink's map:
+    read this way by their SQL views, a live run failed in a timer of a keyed operator,
+    encoding its output (the walking skeleton; replays passed)."""
     return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 

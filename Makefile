@@ -9,7 +9,7 @@ INFLUXDB_VERSION := v1.8.3
 DURATION ?= 0
 SINK ?=
 PYTEST_ARGS ?=
-BENCH_RECORDS ?= 1000000
+BENCH_RECORDS ?= 100000
 BENCH_ARGS ?=
 
 .PHONY: demo test bench setup prerequisites connectors lint clean

@@ -20,7 +20,7 @@ from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, PYTHON_WORKERS
 from benchmarks.report import Measurement, markdown_table
 from jobs.config import PROJECT_ROOT, PYTHON_EXECUTION_MODES
 
-PARTS = ("parse", "throughput", "write-cost", "state", "live", "profile")
+PARTS = ("parse", "throughput", "write-cost", "scaling", "state", "live", "profile")
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.md"
 RUNS_DIR = PROJECT_ROOT / ".local" / "bench" / "runs"
 FRESH_SETTINGS = "allowed.lateness.ms=1000,gauge.period.ms=1000"
@@ -34,8 +34,8 @@ def _env(name: str, default: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--records", type=int, default=int(_env("RECORDS", "1000000")),
-                   help="records replayed in the throughput runs (BENCH_RECORDS, 1000000)")
+    p.add_argument("--records", type=int, default=int(_env("RECORDS", "100000")),
+                   help="records replayed in the throughput runs (BENCH_RECORDS, 100000)")
     p.add_argument("--parallelism", default=_env("PARALLELISM", "1,2"),
                    help="parallelisms of the throughput runs (BENCH_PARALLELISM, 1,2)")
     p.add_argument("--parts", default=_env("PARTS", ",".join(PARTS)),
@@ -54,14 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip the one-record runs that measure start-up and shut-down")
     p.add_argument("--state-agents", type=int, default=int(_env("STATE_AGENTS", "100")),
                    help="agents of the simulated 24 h day (BENCH_STATE_AGENTS, 100)")
-    p.add_argument("--latency-table", default=_env("LATENCY_TABLE", "queue_realtime"),
-                   help="table whose rows latency waits for (BENCH_LATENCY_TABLE, "
-                   "queue_realtime)")
-    p.add_argument("--latency-span-ms", type=int, default=int(_env("LATENCY_SPAN_MS", "0")),
-                   help="a row at time T covers events from T - span on: 0 for a gauge "
-                   "sample, 59999 for a one-minute window (BENCH_LATENCY_SPAN_MS, 0)")
-    p.add_argument("--latency-rate", type=float, default=float(_env("LATENCY_RATE", "500")),
-                   help="events/s put into Kinesis (BENCH_LATENCY_RATE, 500)")
+    p.add_argument("--latency-rate", type=float, default=float(_env("LATENCY_RATE", "150")),
+                   help="events/s put into Kinesis (BENCH_LATENCY_RATE, 150)")
     p.add_argument("--latency-seconds", type=float,
                    default=float(_env("LATENCY_SECONDS", "60")),
                    help="measured seconds of putting, after the warm-up (BENCH_LATENCY_SECONDS)")
@@ -151,6 +145,12 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
             found, table = write_cost.measure(data, sink)
             measurements += found
             details.append(("Write cost by table", table))
+    elif part == "scaling":
+        _say(f"bench: one-instance files for {args.records:,} records, cached in "
+             f"{bench_data.CACHE_DIR}")
+        one = bench_data.dataset(bench_data.DataSpec.one_instance(args.records))
+        measurements += throughput.measure_scaling(one, run_dir / "scaling", args.python_mode,
+                                                   args.python_workers)
     elif part == "state":
         found, table = state.measure(args.state_agents, queues=4, rate=20.0)
         measurements += found
@@ -160,8 +160,7 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
         for n, settings in enumerate(runs):
             if n:
                 _say(f"bench: live again with {live.settings_label(settings)}")
-            measurements += live.measure(run_dir / f"live{n or ''}", args.latency_table,
-                                         args.latency_span_ms, args.latency_rate,
+            measurements += live.measure(run_dir / f"live{n or ''}", args.latency_rate,
                                          args.latency_seconds, args.latency_warmup, settings)
     elif part == "profile":
         found, table = profile.measure(data.files(1)[0], args.profile_records,
@@ -189,7 +188,7 @@ def results_text(described, args, data, measurements, details, commit: str,
                      f"{data.spec.rate:g} contacts a minute each), seed {data.spec.seed}")
     lines.append(f"- parts: {args.parts}; parallelism {args.parallelism} in Python "
                  f"{args.python_mode} mode, Python workers {args.python_workers}; state day of "
-                 f"{args.state_agents} agents; latency table {args.latency_table} at "
+                 f"{args.state_agents} agents; latency at "
                  f"{args.latency_rate:g} events/s for {args.latency_seconds:g} s after "
                  f"{args.latency_warmup:g} s, with the defaults{fresh}; profile over "
                  f"{args.profile_records:,} records")

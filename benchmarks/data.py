@@ -42,6 +42,12 @@ class DataSpec:
     seed: int = 7
     shards: tuple[int, ...] = (1, 2)
 
+    @classmethod
+    def one_instance(cls, records: int, shards: tuple[int, ...] = (1, 2)) -> DataSpec:
+        """A single-instance centre simulated for as long as `records` records take."""
+        return cls(records, hours=math.ceil(records / RECORDS_PER_INSTANCE_HOUR) + 1,
+                   shards=shards)
+
     @property
     def instances(self) -> int:
         return max(1, math.ceil(self.records / (RECORDS_PER_INSTANCE_HOUR * self.hours)))

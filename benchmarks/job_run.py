@@ -3,7 +3,8 @@
     python -m benchmarks.job_run full|keyed|passthrough --parallelism P --out DIR FILE...
 
 `full` is `connect-metrics replay` with the JSON-lines sink (the exact Timestream records);
-`passthrough` reads the same files with the same source and parse step and discards the events;
+`passthrough` reads the same files with the same source, parse step and event time (in the JVM)
+and discards the events;
 `keyed` adds to it what any keyed Python operator costs: events keyed by contact id or agent ARN,
 one state value read and written per event, then discarded. It is the floor of a job whose
 state machines run in PyFlink, whatever they do.
@@ -24,11 +25,11 @@ from pyflink.datastream.connectors import Sink
 from pyflink.java_gateway import get_gateway
 
 from jobs.config import PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings
-from jobs.event_guard import EventTimeGuard
-from jobs.events import ParseOptions
 from jobs.main import use_local_credentials
 from jobs.operators import ttl_state
-from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, ParseRecords, build_job, use_python_mode
+from jobs.pipeline import (
+    DEAD_LETTERS, build_job, event_streams, parse, use_python_mode,
+)
 from jobs.prerequisites import free_ports
 from jobs.replay import replay
 
@@ -60,17 +61,16 @@ def build_passthrough(env: StreamExecutionEnvironment, config: Config,
     """Source and parse as the job has them, every parsed event (both feeds) discarded; with
     `keyed`, after a keyed operator that reads and writes one state value per event."""
     use_python_mode(env, config)
-    combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
-    options = ParseOptions(keep_agent_names=config.job.keep_agent_names,
-                           keep_usernames=config.job.keep_usernames)
-    guard = EventTimeGuard(config.job.event_future_bound_ms, config.job.event_past_bound_ms, span)
-    parsed = combined.process(ParseRecords(options, guard), output_type=Types.PICKLED_BYTE_ARRAY())
+    parsed = parse(raw, config, span)
+    contacts, agents = event_streams(parsed, config)
     discard = Sink(get_gateway().jvm.org.apache.flink.streaming.api.functions.sink.v2
                    .DiscardingSink())
-    events = parsed.union(parsed.get_side_output(AGENT_EVENTS))
     if keyed:
-        events = (events.key_by(_event_key, key_type=Types.STRING())
-                  .process(CountPerKey(), output_type=Types.LONG()).name("count per key"))
+        counted = [feed.keyed.process(CountPerKey(), output_type=Types.LONG())
+                   .name("count per key") for feed in (contacts, agents)]
+        events = counted[0].union(counted[1])
+    else:
+        events = contacts.events.union(agents.events)
     events.sink_to(discard).name("discard")
     parsed.get_side_output(DEAD_LETTERS).sink_to(discard).name("discard dead letters")
 
@@ -78,10 +78,6 @@ def build_passthrough(env: StreamExecutionEnvironment, config: Config,
 def build_keyed(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream],
                 span: tuple[int, int] | None = None) -> None:
     build_passthrough(env, config, raw, span, keyed=True)
-
-
-def _event_key(event) -> str:
-    return getattr(event, "contact_id", None) or event.agent_arn or event.agent_id
 
 
 class CountPerKey(KeyedProcessFunction):

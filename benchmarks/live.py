@@ -4,11 +4,16 @@ Start-up: 150 s of a small contact centre's history (the demo's) is put into kin
 `connect-metrics run` is launched; the time until the first metric row is in moto's Timestream.
 
 Latency: then a larger simulated centre is put into Kinesis in real time (event time = wall
-clock), in `put_records` batches every 100 ms, at about `rate` events/s. For each QUEUED contact
-event, latency is from the moment its batch was accepted to the moment moto first held a record
-of the latency table for its instance, queue and channel that covers the event's time: a sample
-at or after it (`span_ms` 0, a gauge), or a window containing it (`span_ms` = the window
-length). Landing times are seen by polling moto, so they are late by up to one poll.
+clock), in `put_records` batches every 100 ms, at about `rate` events/s. Latency is from the
+moment an event's batch was accepted to the moment moto first held a record that shows it:
+- `queue_realtime`: for each QUEUED contact event, the first record of its instance, queue and
+  channel whose sample time is at or after the event's time;
+- `agent_realtime`: for each agent event, the record of its agent at the event's own time (an
+  event that changed nothing the table shows has none, and is counted apart).
+Interval rows (`queue_interval`): from the end of each interval (event time = wall clock) to the
+moment its first record was in moto; the job waits `Job.allowed.lateness.ms` for late events
+before it closes an interval. Landing times are seen by polling moto, so they are late by up to
+one poll.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import boto3
 from benchmarks.report import Measurement, Target, percentile
 from jobs.config import Config, JobSettings, KinesisSettings, TimestreamSettings
 from jobs.demo import start_logged, stop_group
-from jobs.events import ContactEvent, parse_record
+from jobs.events import AgentEvent, ContactEvent, parse_record
 from jobs.landed import landed_records
 from jobs.local_stack import StackSettings, Stream, down, up
 from jobs.main import CONNECTOR_JAR
@@ -40,7 +45,12 @@ from simulator.simulation import Simulation
 
 PART_STARTUP = "start-up"
 PART_LATENCY = "latency"
-MAX_P99_S = 3.0
+MAX_P99_S = 2.0
+INTERVAL_MARGIN_S = 2.0  # interval rows within the allowed lateness and this of the interval's end
+QUEUE_GAUGES, AGENT_GAUGES, INTERVALS = "queue_realtime", "agent_realtime", "queue_interval"
+KEYS = {QUEUE_GAUGES: ("instance_id", "queue_id", "channel"),
+        AGENT_GAUGES: ("instance_id", "agent_id"), INTERVALS: ("instance_id", "queue_id", "channel")}
+"""The dimensions that say which queue or agent a table's record is about."""
 POLL_S = 0.25
 BATCH_EVERY_S = 0.1
 DRAIN_S = 60.0  # after the last put, how long rows may still come
@@ -67,9 +77,10 @@ class Landed:
 
 
 def match_latencies(puts: Iterable[Put], landed: Iterable[Landed],
-                    span_ms: int) -> tuple[list[float], int]:
+                    exact: bool = False) -> tuple[list[float], int]:
     """Seconds from each put to the first record of its key that landed after it and covers
-    its time (record time >= event time - span), and how many puts no record covered."""
+    its time (record time >= event time; with `exact`, record time = event time), and how many
+    puts no record covered."""
     by_key: dict[tuple, list[Landed]] = {}
     for record in sorted(landed, key=lambda r: r.landed_ms):
         by_key.setdefault(record.key, []).append(record)
@@ -78,7 +89,8 @@ def match_latencies(puts: Iterable[Put], landed: Iterable[Landed],
         records = by_key.get(put.key, [])
         start = bisect.bisect_left([r.landed_ms for r in records], put.put_ms)
         found = next((r for r in records[start:]
-                      if r.record_time >= put.event_time - span_ms), None)
+                      if (r.record_time == put.event_time if exact
+                          else r.record_time >= put.event_time)), None)
         if found is None:
             unmatched += 1
         else:
@@ -143,6 +155,18 @@ class LandedWatch(threading.Thread):
         self.join()
 
 
+def interval_delays(landed: Iterable[Landed], interval_ms: int, ends_from: int,
+                    ends_to: int) -> list[float]:
+    """Seconds from the end of each interval ending in [ends_from, ends_to) to the first record
+    of it that landed (record time = the interval's start)."""
+    first: dict[tuple, int] = {}
+    for record in landed:
+        identity = (record.key, record.record_time)
+        first[identity] = min(first.get(identity, record.landed_ms), record.landed_ms)
+    return [(landed_ms - (start + interval_ms)) / 1000 for (_, start), landed_ms in first.items()
+            if ends_from <= start + interval_ms < ends_to]
+
+
 def local_config(out: Path, job_settings: dict[str, str] | None = None) -> Config:
     """The default configuration on free loopback ports, with its files under `out` and the
     `Job` group's properties in `job_settings` (`{"allowed.lateness.ms": "1000"}`)."""
@@ -184,8 +208,8 @@ def _publisher(config: Config) -> KinesisPublisher:
                                      CONTACT_FEED: config.kinesis.contact_stream})
 
 
-def measure(out: Path, latency_table: str, span_ms: int, rate: float, seconds: float,
-            warmup_s: float, job_settings: dict[str, str] | None = None,
+def measure(out: Path, rate: float, seconds: float, warmup_s: float,
+            job_settings: dict[str, str] | None = None,
             startup_timeout_s: float = 300) -> list[Measurement]:
     """Start-up and latency of the job with the defaults but for `job_settings`; a row's
     name ends with the settings when there are some."""
@@ -230,14 +254,13 @@ def measure(out: Path, latency_table: str, span_ms: int, rate: float, seconds: f
                               f"`connect-metrics run` to the first metric row{label}",
                               first_row_s, "s", note="150 s of history waiting in Kinesis; "
                               f"rows seen by polling moto every {POLL_S} s")]
-        if latency_table not in tables:
-            print(f"latency: skipped: {latency_table} table not in the catalogue",
-                  file=sys.stderr, flush=True)
-            return result + [Measurement(PART_LATENCY, f"p50 / p99 to {latency_table}{label}",
-                                         None, "s",
-                                         note=f"{latency_table} table not in the catalogue")]
-        return result + _latency(config, job, watch, latency_table, span_ms, rate, seconds,
-                                 warmup_s, label)
+        missing = set(KEYS) - set(tables)
+        if missing:
+            text = f"{', '.join(sorted(missing))} not in the catalogue"
+            print(f"latency: skipped: {text}", file=sys.stderr, flush=True)
+            return result + [Measurement(PART_LATENCY, f"put to row{label}", None, "s",
+                                         note=text)]
+        return result + _latency(config, job, watch, rate, seconds, warmup_s, label)
     finally:
         if watch.is_alive():
             watch.stop()
@@ -246,15 +269,16 @@ def measure(out: Path, latency_table: str, span_ms: int, rate: float, seconds: f
         down(stack)
 
 
-def _latency(config: Config, job, watch: LandedWatch, table: str, span_ms: int, rate: float,
-             seconds: float, warmup_s: float, label: str) -> list[Measurement]:
+def _latency(config: Config, job, watch: LandedWatch, rate: float, seconds: float,
+             warmup_s: float, label: str) -> list[Measurement]:
     centres = max(1, round(rate / EVENTS_PER_S_PER_CENTRE))
     start_ms = time.time_ns() // 1_000_000
     simulation = Simulation([CENTRE] * centres, seed=11, start_ms=start_ms)
     publisher = StampingPublisher(_publisher(config))
     # Puts go on after the measured ones for as long as a row may wait for later event time
-    # (a window closes, a watermark passes) so the last measured events are covered too.
-    tail_s = span_ms / 1000 + TAIL_S
+    # (an interval closes, a watermark passes) so the last measured events are covered too.
+    interval_ms = config.job.interval_minutes * 60_000
+    tail_s = interval_ms / 1000 + TAIL_S
     print(f"latency: putting {centres} centres of {CENTRE.agents} agents in real time for "
           f"{warmup_s + seconds + tail_s:.0f} s (measuring {seconds:.0f} s after {warmup_s:.0f} "
           "s)", file=sys.stderr, flush=True)
@@ -263,39 +287,73 @@ def _latency(config: Config, job, watch: LandedWatch, table: str, span_ms: int, 
     publisher.flush(force=True)
     measured_from = start_ms + int(warmup_s * 1000)
     measured_to = measured_from + int(seconds * 1000)
-    puts = []
-    for emitted, put_ms in publisher.stamped:
-        event = parse_record(emitted.payload, "latency", put_ms)
-        if (isinstance(event, ContactEvent) and event.event_type == "QUEUED"
-                and event.queue_id and measured_from <= event.event_time < measured_to):
-            puts.append(Put((event.instance_id, event.queue_id, event.channel),
-                            event.event_time, put_ms))
+    puts = _puts(publisher.stamped, measured_from, measured_to)
     window = [put_ms for _, put_ms in publisher.stamped
               if measured_from <= put_ms < measured_to]
     put_span_ms = max(window) - min(window) if window else 0
     put_rate = len(window) / put_span_ms * 1000 if put_span_ms else 0.0  # one batch or none
-    print(f"latency: {len(puts):,} QUEUED events measured, {put_rate:.0f} events/s put; "
-          "waiting for their rows", file=sys.stderr, flush=True)
+    print(f"latency: {len(puts[QUEUE_GAUGES]):,} QUEUED and {len(puts[AGENT_GAUGES]):,} agent "
+          f"events measured, {put_rate:.0f} events/s put; waiting for their rows",
+          file=sys.stderr, flush=True)
     deadline = time.monotonic() + DRAIN_S
     while True:
         if job.poll() is not None:
             raise RuntimeError("the job exited during the latency run")
-        landed = [Landed((r.dimensions.get("instance_id"), r.dimensions.get("queue_id"),
-                          r.dimensions.get("channel")), r.time_ms, seen_ms)
-                  for r, seen_ms in list(watch.first_seen.values()) if r.table == table]
-        latencies, unmatched = match_latencies(puts, landed, span_ms)
+        _, unmatched = match_latencies(puts[QUEUE_GAUGES], _landed(watch, QUEUE_GAUGES))
         if unmatched == 0 or time.monotonic() > deadline:
             break
         time.sleep(2)
+    time.sleep(2 * POLL_S)  # rows of the same watermark step, in other tables
     poll = percentile(watch.poll_seconds, 0.5) if watch.poll_seconds else 0.0
-    note = (f"{len(latencies):,} QUEUED events, {unmatched} without a row; put at "
-            f"{put_rate:.0f} events/s; moto polled every {POLL_S} s (a poll takes {poll:.2f} s)")
-    if not latencies:
-        return [Measurement(PART_LATENCY, f"p50 / p99 to {table}{label}", None, "s", note=note)]
-    return [
-        Measurement(PART_LATENCY, f"p50, put to row in {table}{label}",
-                    percentile(latencies, 0.5), "s", note=note),
-        Measurement(PART_LATENCY, f"p99, put to row in {table}{label}",
-                    percentile(latencies, 0.99), "s",
-                    Target(MAX_P99_S, True, f"<= {MAX_P99_S:g} s")),
-    ]
+    polled = (f"put at {put_rate:.0f} events/s; moto polled every {POLL_S} s (a poll takes "
+              f"{poll:.2f} s)")
+    target = Target(MAX_P99_S, True, f"<= {MAX_P99_S:g} s")
+    result = []
+    for table, what, exact in ((QUEUE_GAUGES, "QUEUED events", False),
+                               (AGENT_GAUGES, "agent events", True)):
+        latencies, unmatched = match_latencies(puts[table], _landed(watch, table), exact=exact)
+        without = ("that changed nothing it shows" if exact else "not covered")
+        note = f"{len(latencies):,} {what} with a row, {unmatched} {without}; {polled}"
+        result += _percentiles(f"put to row in {table}{label}", latencies, note, target)
+    lateness_s = config.job.allowed_lateness_ms / 1000
+    delays = interval_delays(_landed(watch, INTERVALS), interval_ms, measured_from, measured_to)
+    bound = lateness_s + INTERVAL_MARGIN_S
+    result += _percentiles(
+        f"interval end to row in {INTERVALS}{label}", delays,
+        f"{len(delays):,} queue intervals ending in the measured span; allowed lateness "
+        f"{lateness_s:g} s; {polled}", Target(bound, True, f"<= {bound:g} s"))
+    return result
+
+
+def _puts(stamped: list[tuple[object, int]], measured_from: int,
+          measured_to: int) -> dict[str, list[Put]]:
+    """The measured events of each gauge table: QUEUED contact events and agent events."""
+    puts = {QUEUE_GAUGES: [], AGENT_GAUGES: []}
+    for emitted, put_ms in stamped:
+        event = parse_record(emitted.payload, "latency", put_ms)
+        if not isinstance(event, (ContactEvent, AgentEvent)):
+            continue
+        if not measured_from <= event.event_time < measured_to:
+            continue
+        if isinstance(event, AgentEvent):
+            puts[AGENT_GAUGES].append(Put((event.instance_id, event.agent_id),
+                                          event.event_time, put_ms))
+        elif event.event_type == "QUEUED" and event.queue_id:
+            puts[QUEUE_GAUGES].append(Put((event.instance_id, event.queue_id, event.channel),
+                                          event.event_time, put_ms))
+    return puts
+
+
+def _landed(watch: LandedWatch, table: str) -> list[Landed]:
+    return [Landed(tuple(r.dimensions.get(d) for d in KEYS[table]), r.time_ms, seen_ms)
+            for r, seen_ms in list(watch.first_seen.values()) if r.table == table]
+
+
+def _percentiles(what: str, seconds: list[float], note: str,
+                 target: Target) -> list[Measurement]:
+    """p50 and p99 (with the target) of `seconds`."""
+    if not seconds:
+        return [Measurement(PART_LATENCY, f"p50 / p99, {what}", None, "s", note=note)]
+    return [Measurement(PART_LATENCY, f"p50, {what}", percentile(seconds, 0.5), "s",
+                        note=note),
+            Measurement(PART_LATENCY, f"p99, {what}", percentile(seconds, 0.99), "s", target)]

@@ -47,6 +47,10 @@ class MetricTable:
     time_column: str
     measure_name: str
 
+    def reads(self, name: str) -> bool:
+        """Whether the query names the view or table `name` (comments aside)."""
+        return re.search(rf"\b{re.escape(name)}\b", _without_comments(self.query)) is not None
+
     def where(self, line: int | None = None) -> str:
         return f"{self.path}:{line or self.query_line}"
 
@@ -98,11 +102,7 @@ def _substitute(table: MetricTable, parameters: Mapping[str, object]) -> MetricT
 
 def _in_dependency_order(tables: list[MetricTable]) -> list[MetricTable]:
     names = {t.table for t in tables}
-    reads = {
-        t.table: {n for n in names - {t.table}
-                  if re.search(rf"\b{re.escape(n)}\b", _without_comments(t.query))}
-        for t in tables
-    }
+    reads = {t.table: {n for n in names - {t.table} if t.reads(n)} for t in tables}
     ordered: list[MetricTable] = []
     done: set[str] = set()
     remaining = list(tables)

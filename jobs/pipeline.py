@@ -8,23 +8,25 @@ from __future__ import annotations
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
 from py4j.protocol import Py4JJavaError
-from pyflink.common import Configuration, Duration, Row, RowKind, WatermarkStrategy
+from pyflink.common import Configuration, Row, RowKind
 from pyflink.common.typeinfo import Types
-from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import (
     DataStream,
+    KeyedStream,
     FlatMapFunction,
     OutputTag,
     ProcessFunction,
     RuntimeContext,
     StreamExecutionEnvironment,
 )
+from pyflink.java_gateway import get_gateway
 from pyflink.table import Schema, StreamTableEnvironment
 
 from connectors.dead_letter import DeadLetterFunction
@@ -32,7 +34,7 @@ from connectors.kinesis_source import is_clock
 from connectors.raw_events import agent_event_records, contact_event_records
 from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, MetricSinkFunction
-from jobs.clock import FeedClocks, Tick
+from jobs.clock import FeedClocks
 from jobs.config import Config
 from jobs.event_guard import EventTimeGuard
 from jobs.events import AgentEvent, ContactEvent, DeadLetter, ParseOptions, parse_record
@@ -59,7 +61,12 @@ AGENT_EVENT_TYPE = Types.ROW_NAMED(
     [Types.STRING(), Types.STRING(), Types.LONG(), Types.STRING(), Types.STRING(),
      Types.STRING(), Types.STRING(), Types.BOOLEAN()],
 )
-AGENT_EVENTS = OutputTag("agent-events", Types.PICKLED_BYTE_ARRAY())
+PARSED_TYPE = Types.TUPLE([Types.LONG(), Types.INT(), Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
+"""What the parse step emits: (event time, kind, key, the event or `Tick`); see `event_streams`."""
+TICK, EVENT, LINK = 0, 1, 2
+"""The kinds, as `io.connectmetrics.events.EventTime` has them: a clock tick, an event of the
+key's own, an event for another contact's key (`jobs.contacts.link_event`)."""
+AGENT_EVENTS = OutputTag("agent-events", PARSED_TYPE)
 AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
@@ -68,7 +75,10 @@ SINK_NAME = "metric sink"
 
 class ParseRecords(ProcessFunction):
     """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters; a
-    source clock row to a `Tick` of each feed (see `jobs.clock`)."""
+    source clock row to a `Tick` of each feed (see `jobs.clock`). Events and ticks go out as
+    `PARSED_TYPE`, so that the JVM reads their event time and key (`event_streams`): contact
+    events by contact id, with the link a transfer or callback adds for the contact it came
+    from; agent events by agent ARN."""
 
     def __init__(self, options: ParseOptions, guard: EventTimeGuard):
         self._options = options
@@ -84,7 +94,8 @@ class ParseRecords(ProcessFunction):
         now = int(time.time() * 1000)
         if is_clock(value):
             for feed, tick in self._clocks.ticks(now).items():
-                yield tick if feed == CONTACT else (AGENT_EVENTS, tick)
+                row = (tick.event_time, TICK, "", tick)
+                yield row if feed == CONTACT else (AGENT_EVENTS, row)
             return
         self._records_in.inc()
         event = parse_record(
@@ -98,10 +109,13 @@ class ParseRecords(ProcessFunction):
                                    bytes(value.data), value.stream, value.arrival_time)
         if isinstance(event, ContactEvent):
             self._clocks.saw(CONTACT, event.event_time, now)
-            yield event
+            yield event.event_time, EVENT, event.contact_id, event
+            link = link_event(event)
+            if link is not None:
+                yield link.event_time, LINK, link.contact_id, link
         elif isinstance(event, AgentEvent):
             self._clocks.saw(AGENT, event.event_time, now)
-            yield AGENT_EVENTS, event
+            yield AGENT_EVENTS, (event.event_time, EVENT, event.agent_arn or event.agent_id, event)
         else:
             self._dead_letters.inc()
             yield DEAD_LETTERS, orjson.dumps(event.to_json()).decode()
@@ -115,11 +129,6 @@ def _contact_row(event: ContactEvent) -> Row:
 def _agent_row(event: AgentEvent) -> Row:
     return Row(event.event_id, event.event_type, event.event_time, event.agent_id,
                event.instance_id, event.status_name, event.status_type, event.online)
-
-
-class EventTime(TimestampAssigner):
-    def extract_timestamp(self, value, record_timestamp: int) -> int:
-        return value.event_time
 
 
 class ToTimestreamRecord(FlatMapFunction):
@@ -181,34 +190,25 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     # State of queries that are not windowed (a day's running totals) is kept two days.
     t_env.get_config().set("table.exec.state.ttl", "48 h")
 
-    combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
-    options = ParseOptions(
-        keep_agent_names=config.job.keep_agent_names, keep_usernames=config.job.keep_usernames
-    )
-    parsed = combined.process(
-        ParseRecords(options, EventTimeGuard(config.job.event_future_bound_ms,
-                                             config.job.event_past_bound_ms, span)),
-        output_type=Types.PICKLED_BYTE_ARRAY()
-    ).name("parse").uid("parse")
-    contact_events = _event_time(parsed, config)
-    agent_events = _event_time(parsed.get_side_output(AGENT_EVENTS), config)
-    _register_view(t_env, "contact_events",
-                   contact_events.map(_contact_row, output_type=CONTACT_EVENT_TYPE), "event_time_ms")
-    _register_view(t_env, "agent_events",
-                   agent_events.map(_agent_row, output_type=AGENT_EVENT_TYPE), "event_time_ms")
+    parsed = parse(raw, config, span)
+    contacts, agents = event_streams(parsed, config)
+    # The parsed-event views cost a Python step per event: built only for a file that reads them.
+    for view, events, to_row, row_type in (
+            ("contact_events", contacts.events, _contact_row, CONTACT_EVENT_TYPE),
+            ("agent_events", agents.events, _agent_row, AGENT_EVENT_TYPE)):
+        if any(metric.reads(view) for metric in catalogue):
+            _register_view(t_env, view, events.map(to_row, output_type=row_type).name(view),
+                           "event_time_ms")
 
     activity = (
-        agent_events.key_by(lambda e: e.agent_arn or e.agent_id, key_type=Types.STRING())
-        .process(
+        agents.keyed.process(
             AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms)),
             output_type=AGENT_TRANSITION_TYPE,
         )
         .name("agent activity").uid("agent-activity")
     )
     lifecycle = (
-        contact_events.flat_map(_with_links, output_type=Types.PICKLED_BYTE_ARRAY())
-        .key_by(lambda e: e.contact_id, key_type=Types.STRING())
-        .process(ContactLifecycleFunction(LifecycleSettings(
+        contacts.keyed.process(ContactLifecycleFunction(LifecycleSettings(
             max_queue_time_ms=config.job.contact_max_queue_ms,
             max_handle_time_ms=config.job.contact_max_handle_ms,
             acw_timeout_ms=config.job.contact_acw_timeout_ms,
@@ -240,7 +240,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     records = [_metric_records(t_env, metric, zone) for metric in catalogue]
     if config.timestream.raw_tables:
         records.append(
-            contact_events.union(agent_events)
+            contacts.events.union(agents.events)
             .flat_map(_raw_event_records, output_type=SINK_RECORD_TYPE)
             .name("raw event tables").uid("raw-event-tables")
         )
@@ -272,35 +272,64 @@ def _raw_event_records(event):
         yield table, orjson.dumps(record).decode()
 
 
-def _with_links(event: ContactEvent):
-    """The event for its own contact and, for a transfer or callback, the link to the contact
-    it came from (see `jobs.contacts.link_event`)."""
-    yield event
-    link = link_event(event)
-    if link is not None:
-        yield link
-
-
 def _queue_changes(row):
     change = queue_change(row)
     if change is not None:
         yield change
 
 
-def _event_time(stream: DataStream, config: Config) -> DataStream:
-    """Event time from each event's own timestamp, allowing `Job.allowed.lateness.ms` of
-    disorder; ticks move it on and go no further."""
-    return stream.assign_timestamps_and_watermarks(
-        # with_idleness builds a new strategy without the Python assigner: it goes last.
-        WatermarkStrategy.for_bounded_out_of_orderness(
-            Duration.of_millis(config.job.allowed_lateness_ms))
-        .with_idleness(Duration.of_millis(config.job.idle_timeout_ms))
-        .with_timestamp_assigner(EventTime())
-    ).filter(_is_event)
+def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
+    """The records `stream`'s operator emits to `tag`, for an operator of the JVM to read: the
+    parse step's agent events, to their event time. PyFlink's `get_side_output` adds an
+    identity map in Python, a round trip of every record between the JVM and Python; the
+    records already have the tag's type. The keyed operators' side outputs keep PyFlink's map:
+    read this way by their SQL views, a live run failed in a timer of a keyed operator,
+    encoding its output (the walking skeleton; replays passed)."""
+    return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 
-def _is_event(value) -> bool:
-    return not isinstance(value, Tick)
+def parse(raw: list[DataStream], config: Config, span: tuple[int, int] | None) -> DataStream:
+    """The parse step over the union of the raw streams: contact events out, agent events and
+    dead letters on side outputs (`ParseRecords`)."""
+    combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
+    options = ParseOptions(
+        keep_agent_names=config.job.keep_agent_names, keep_usernames=config.job.keep_usernames
+    )
+    return combined.process(
+        ParseRecords(options, EventTimeGuard(config.job.event_future_bound_ms,
+                                             config.job.event_past_bound_ms, span)),
+        output_type=PARSED_TYPE
+    ).name("parse").uid("parse")
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One feed's parsed events with event time: as they are (`events`), and with the links
+    keyed for its state machine (`keyed`)."""
+
+    events: DataStream
+    keyed: KeyedStream
+
+
+def event_streams(parsed: DataStream, config: Config) -> tuple[Feed, Feed]:
+    """The contact feed and the agent feed of the parse step. Event time comes from each
+    event's own timestamp, allowing `Job.allowed.lateness.ms` of disorder; ticks move it on and
+    go no further. Timestamps, ticks and keys are handled in the JVM
+    (`io.connectmetrics.events.EventTime` in the connector jar): a Python timestamp assigner,
+    filter and key selector would each be one more round trip per event. The keyed stream is
+    what PyFlink's `key_by` makes: (key, event) rows keyed by their first field."""
+    jvm = get_gateway().jvm
+    event_time = jvm.io.connectmetrics.events.EventTime
+    pickled, key_type = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
+    feeds = []
+    for stream in (parsed, side_output(parsed, AGENT_EVENTS)):
+        timed = event_time.withEventTime(stream._j_data_stream, config.job.allowed_lateness_ms,
+                                         config.job.idle_timeout_ms)
+        events = DataStream(event_time.events(timed, pickled.get_java_type_info()))
+        rows = event_time.keyed(timed, Types.ROW([key_type, pickled]).get_java_type_info())
+        keyed = rows.keyBy(jvm.KeyByKeySelector(), Types.ROW([key_type]).get_java_type_info())
+        feeds.append(Feed(events, KeyedStream(keyed, pickled, events)))
+    return feeds[0], feeds[1]
 
 
 def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,

@@ -7,7 +7,9 @@ import pytest
 
 from benchmarks.data import shard_of
 from benchmarks.keyed import KeyedRunner
-from benchmarks.live import Landed, Put, local_config, match_latencies, parse_settings
+from benchmarks.live import (
+    Landed, Put, interval_delays, local_config, match_latencies, parse_settings,
+)
 from benchmarks.profile import is_project, is_wait, summarise
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
 
@@ -57,12 +59,22 @@ def test_latency_is_taken_to_the_first_covering_row_landed_after_the_put():
         Landed(key, record_time=15_000, landed_ms=102_500),
         Landed(key, record_time=20_000, landed_ms=107_000),
     ]
-    seconds, unmatched = match_latencies(puts, landed, span_ms=0)
+    seconds, unmatched = match_latencies(puts, landed)
     assert seconds == [2.5, 1.0]
     assert unmatched == 1
-    # A one-minute window starting at 0 covers both events.
-    window = [Landed(key, record_time=0, landed_ms=130_000)]
-    assert match_latencies(puts[:2], window, span_ms=59_999) == ([30.0, 24.0], 0)
+    # With `exact`, only a row at the event's own time is its row.
+    assert match_latencies(puts[:2], landed, exact=True) == ([], 2)
+    at_16 = Landed(key, record_time=16_000, landed_ms=106_400)
+    assert match_latencies(puts[:2], [*landed, at_16], exact=True) == ([0.4], 1)
+
+
+def test_interval_delay_is_from_its_end_to_its_first_record():
+    key = ("i", "q", "VOICE")
+    landed = [Landed(key, record_time=0, landed_ms=66_000),
+              Landed(key, record_time=0, landed_ms=64_000),  # a version seen first
+              Landed(key, record_time=60_000, landed_ms=127_500),
+              Landed(key, record_time=120_000, landed_ms=185_000)]  # ends after the span
+    assert sorted(interval_delays(landed, 60_000, 60_000, 180_000)) == [4.0, 7.5]
 
 
 def test_shards_are_stable_and_cover_every_shard():
@@ -136,13 +148,36 @@ def test_throughput_rows_put_full_and_keyed_floor_against_the_pass_through():
     def run(mode, parallelism, seconds):
         return Run(mode, parallelism, 10_000, seconds, 2.0, Path("."), "0 0 0")
 
-    rows = measurements([run("passthrough", 2, 4.0), run("keyed", 2, 8.0), run("full", 2, 20.0)])
+    rows = measurements([run(mode, p, seconds) for p in (1, 2) for mode, seconds in
+                         (("passthrough", 4.0), ("keyed", 8.0), ("full", 20.0))])
     by_name = {m.name: m for m in rows}
     assert by_name["keyed floor / pass-through, parallelism 2"].value == 0.5
-    ratio = by_name["full / pass-through, parallelism 2"]
-    assert ratio.value == 0.2 and ratio.target is not None
-    assert by_name["full job, parallelism 2"].target.limit == 20_000
+    ratio = by_name["full / pass-through, parallelism 1"]
+    assert ratio.value == 0.2 and ratio.target.limit == 0.3
+    assert by_name["full / pass-through, parallelism 2"].target is None
+    assert by_name["full job, parallelism 1"].target.limit == 2_000
+    assert by_name["full job, parallelism 2"].target is None
     assert "556 events/s net" in by_name["full job, parallelism 2"].note
+
+
+def test_scaling_is_the_one_instance_rate_at_parallelism_2_over_1(tmp_path, monkeypatch):
+    import benchmarks.throughput as throughput
+    from benchmarks.data import DataSpec
+
+    assert DataSpec.one_instance(100_000).instances == 1
+    seconds = {1: 50.0, 2: 40.0}
+    monkeypatch.setattr(throughput, "run_job",
+                        lambda mode, parallelism, *args: seconds[parallelism])
+
+    class Files:
+        records = 10_000
+
+        def files(self, parallelism):
+            return []
+
+    rows = throughput.measure_scaling(Files(), tmp_path)
+    assert [m.value for m in rows] == [200.0, 250.0, 1.25]
+    assert rows[2].target.limit == 1.6 and not rows[2].target.met(rows[2].value)
 
 
 def test_a_part_that_fails_is_a_row_of_the_results_and_the_others_are_kept(tmp_path, monkeypatch):

@@ -107,3 +107,13 @@ def test_a_file_that_reads_another_table_comes_after_it_and_a_cycle_is_an_error(
     (tmp_path / "z_base.sql").write_text(HEADER + "SELECT instance_id, t, n FROM a_rollup\n")
     with pytest.raises(MetricFileError, match="read each other in a cycle"):
         load_catalogue(tmp_path)
+
+
+def test_a_file_reads_a_view_it_names_outside_comments(tmp_path):
+    (tmp_path / "a_events.sql").write_text(
+        HEADER + "-- not agent_events_x, not contact_events\nSELECT instance_id, t, n\n"
+        "FROM agent_events\n")
+    (table,) = load_catalogue(tmp_path)
+    assert table.reads("agent_events")
+    assert not table.reads("contact_events")  # named in a comment only
+    assert not table.reads("agent")

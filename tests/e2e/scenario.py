@@ -104,9 +104,7 @@ def expected_rows(minute: int = MINUTE) -> set:
         """Contacts only entered the queue in this minute: every other count is zero and the
         averages and service levels, with nothing to divide by, are left out."""
         zeros = ("callbacks_queued", "contacts_abandoned", "contacts_handled", "contacts_removed",
-                 "contacts_removed_in_20", "contacts_removed_in_60", "contacts_completed",
-                 "contacts_transferred_out", "sum_contacts_answered_in_20",
-                 "sum_contacts_answered_in_60")
+                 "contacts_completed", "contacts_transferred_out")
         seconds = ("sum_queue_answer_time", "sum_abandon_time", "sum_handle_time",
                    "sum_hold_time", "sum_after_contact_work_time", "abandonment_rate")
         return tuple(sorted([("contacts_queued", str(count)), *((name, "0") for name in zeros),

@@ -15,6 +15,7 @@ import main as entry_script
 from deploy.msf_configuration import keys_set, refused
 from jobs.config import Config
 from jobs.main import CONNECTOR_JAR, GATEWAY_PORT_ENV
+from jobs.pipeline import SINK_NAME
 from jobs.prerequisites import require_connector_jar
 
 
@@ -84,7 +85,7 @@ def test_a_key_msf_refuses_is_caught_in_either_configuration(built_on_msf):
 STATEFUL = {"Source: kinesis agent-events": "kinesis-agent-events-source",
             "Source: kinesis contact-events": "kinesis-contact-events-source",
             "agent activity": "agent-activity", "contact lifecycle": "contact-lifecycle",
-            "realtime gauges": "realtime-gauges", "timestream": "metric-sink",
+            "realtime gauges": "realtime-gauges", SINK_NAME: "metric-sink",
             "dead-letters": "dead-letters"}
 
 

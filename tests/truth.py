@@ -248,13 +248,7 @@ def assert_service_levels_equal_truth(lines: list[dict], truth: TruthList, zone:
     """queue_service_level and queue_service_level_today equal the truth for each queue's own
     thresholds (`levels`); returns the (queue_id, threshold_s) pairs compared."""
     expected = truth_service_levels(truth, levels)
-    ours = latest(lines, "queue_service_level")
-    for key in ours.keys() | expected.keys():
-        row = ours.get(key, {})
-        assert_close(row, expected.get(key, {}), SERVICE_LEVEL_COUNTS,
-                     ("queue_service_level", key))
-        assert row["service_level"] == pytest.approx(
-            100 * row["contacts_removed_within"] / row["contacts_removed"]), key
+    _assert_levels(latest(lines, "queue_service_level"), expected, "queue_service_level")
 
     tz = ZoneInfo(zone)
     days: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
@@ -266,13 +260,17 @@ def assert_service_levels_equal_truth(lines: list[dict], truth: TruthList, zone:
             latest(lines, "queue_service_level_today").items(), key=lambda item: item[0][-1]):
         midnight = int(datetime.fromisoformat(day).replace(tzinfo=tz).timestamp() * 1000)
         today[(channel, queue_id, seconds, midnight)] = row
-    for key in today.keys() | days.keys():
-        row = today.get(key, {})
-        assert_close(row, days.get(key, {}), SERVICE_LEVEL_COUNTS,
-                     ("queue_service_level_today", key))
+    _assert_levels(today, days, "queue_service_level_today")
+    return {(queue_id, seconds) for _, queue_id, seconds, _ in expected}
+
+
+def _assert_levels(ours: dict, expected: dict, table: str) -> None:
+    """Every key of either side: the counts equal, the service level their quotient."""
+    for key in ours.keys() | expected.keys():
+        row = ours.get(key, {})
+        assert_close(row, expected.get(key, {}), SERVICE_LEVEL_COUNTS, (table, key))
         assert row["service_level"] == pytest.approx(
             100 * row["contacts_removed_within"] / row["contacts_removed"]), key
-    return {(queue_id, seconds) for _, queue_id, seconds, _ in expected}
 
 
 def newest_names(lines: list[dict], table: str, id_column: str,

@@ -173,13 +173,12 @@ def _hold_timers(held: tuple, wanted, timer_service, fired: int | None = None) -
     from the thread that receives them, and a checkpoint can hold the state of a bundle without
     the timers that bundle registered. After a restore from it the key's state says a timer is
     set that Flink does not have; the key's next event or timer sets it again."""
-    wanted = {t for t in wanted if t is not None}
-    held = {t for t in held if t != fired}
-    for due in held - wanted:
+    kept = tuple(sorted({t for t in wanted if t is not None}))
+    for due in {t for t in held if t != fired} - set(kept):
         timer_service.delete_event_time_timer(due)
-    for due in sorted(wanted):
+    for due in kept:
         timer_service.register_event_time_timer(due)
-    return tuple(sorted(wanted))
+    return kept
 
 
 THRESHOLDS_TYPE = Types.BASIC_ARRAY(Types.INT())

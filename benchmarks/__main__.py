@@ -18,7 +18,7 @@ from benchmarks import data as bench_data
 from benchmarks import live, machine, parse_throughput, profile, state, throughput, write_cost
 from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, PYTHON_WORKERS
 from benchmarks.report import Measurement, markdown_table
-from jobs.config import PROJECT_ROOT, PYTHON_EXECUTION_MODES
+from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT, PYTHON_EXECUTION_MODES
 
 PARTS = ("parse", "throughput", "write-cost", "scaling", "state", "live", "profile")
 RESULTS = PROJECT_ROOT / "benchmarks" / "results.md"
@@ -41,10 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--parts", default=_env("PARTS", ",".join(PARTS)),
                    help=f"what to measure, some of {','.join(PARTS)} (BENCH_PARTS, all); "
                    "write-cost needs throughput")
-    p.add_argument("--python-mode", default=_env("PYTHON_MODE", "process"),
+    p.add_argument("--python-mode", default=_env("PYTHON_MODE", DEFAULT_PYTHON_MODE),
                    choices=PYTHON_EXECUTION_MODES,
                    help="Job.python.execution.mode of the throughput runs (BENCH_PYTHON_MODE, "
-                   "process)")
+                   f"{DEFAULT_PYTHON_MODE}, the job's default)")
     p.add_argument("--python-workers", default=_env("PYTHON_WORKERS", DEFAULT_PYTHON_WORKERS),
                    choices=tuple(PYTHON_WORKERS),
                    help="the throughput and profile runs' Python workers: a process per task "

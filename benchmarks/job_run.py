@@ -24,9 +24,11 @@ from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecution
 from pyflink.datastream.connectors import Sink
 from pyflink.java_gateway import get_gateway
 
-from jobs.config import PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings
+from jobs.config import (
+    DEFAULT_PYTHON_MODE, PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings,
+)
 from jobs.main import use_local_credentials
-from jobs.operators import ttl_state
+from jobs.operators import held_state
 from jobs.pipeline import (
     DEAD_LETTERS, build_job, event_streams, parse, use_python_mode,
 )
@@ -43,7 +45,7 @@ PYTHON_WORKERS = {"per-slot": "process", "loopback": "loopback"}
 DEFAULT_PYTHON_WORKERS = "per-slot"
 
 
-def bench_config(out: Path, parallelism: int, python_mode: str = "process") -> Config:
+def bench_config(out: Path, parallelism: int, python_mode: str = DEFAULT_PYTHON_MODE) -> Config:
     """The replay configuration with everything written under `out`. The simulated day lies
     in the past, so magnetic-store writes are on: the records are the same, only Timestream's
     memory-store age check would refuse them."""
@@ -84,7 +86,7 @@ class CountPerKey(KeyedProcessFunction):
     """One state value read and written per event, stored as the job's operators store theirs."""
 
     def open(self, runtime_context):
-        self._count = runtime_context.get_state(ttl_state("count"))
+        self._count = runtime_context.get_state(held_state("count"))
 
     def process_element(self, value, ctx):
         count = (self._count.value() or 0) + 1
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=tuple(BUILDS))
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--python-mode", choices=PYTHON_EXECUTION_MODES, default="process")
+    parser.add_argument("--python-mode", choices=PYTHON_EXECUTION_MODES,
+                        default=DEFAULT_PYTHON_MODE)
     parser.add_argument("--python-workers", choices=tuple(PYTHON_WORKERS),
                         default=DEFAULT_PYTHON_WORKERS)
     parser.add_argument("files", nargs="+", type=Path)

@@ -23,7 +23,7 @@ from benchmarks.data import Dataset
 from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, RESULT, SINK_FILE
 from benchmarks.machine import load_average
 from benchmarks.report import Measurement, Target
-from jobs.config import PROJECT_ROOT
+from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT
 
 PART = "throughput"
 PART_SCALING = "scaling"
@@ -61,7 +61,8 @@ class Run:
 
 
 def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
-            python_mode: str = "process", python_workers: str = DEFAULT_PYTHON_WORKERS) -> float:
+            python_mode: str = DEFAULT_PYTHON_MODE,
+            python_workers: str = DEFAULT_PYTHON_WORKERS) -> float:
     """Seconds the job took, from a subprocess; its progress lines are passed on."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
@@ -93,7 +94,7 @@ def one_record_file(data: Dataset, out: Path) -> Path:
 
 
 def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool = True,
-            python_mode: str = "process", python_workers: str = DEFAULT_PYTHON_WORKERS,
+            python_mode: str = DEFAULT_PYTHON_MODE, python_workers: str = DEFAULT_PYTHON_WORKERS,
             ) -> tuple[list[Run], list[Measurement]]:
     runs = []
     one = one_record_file(data, out) if fixed_cost else None
@@ -139,7 +140,7 @@ def measurements(runs: list[Run]) -> list[Measurement]:
     return result
 
 
-def measure_scaling(data: Dataset, out: Path, python_mode: str = "process",
+def measure_scaling(data: Dataset, out: Path, python_mode: str = DEFAULT_PYTHON_MODE,
                     python_workers: str = DEFAULT_PYTHON_WORKERS) -> list[Measurement]:
     """The full job over `data` (one instance) at parallelism 1 and 2, and the ratio."""
     runs = {}

@@ -38,16 +38,23 @@ def check_target(target: str) -> None:
 
 
 class JsonLinesDeadLetters:
+    """Appends to the file, which is made at the first letter: a run without dead letters
+    leaves none (or leaves the one an earlier run wrote as it was)."""
+
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8")
+        self._path = path
+        self._file = None
 
     def write(self, letter: str) -> None:
+        if self._file is None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self._path.open("a", encoding="utf-8")
         self._file.write(letter + "\n")
         self._file.flush()
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 class KinesisDeadLetters:

@@ -89,6 +89,7 @@ class InfluxDBSettings:
 PYTHON_EXECUTION_MODES = ("process", "thread")
 """PyFlink's `python.execution-mode`: Python functions in a Python process of their own, or
 inside the JVM (through pemja), without a round trip per record and per state write."""
+DEFAULT_PYTHON_MODE = "thread"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class JobSettings:
     contact_max_handle_ms: int = 8 * 3_600_000
     contact_acw_timeout_ms: int = 2 * 3_600_000
     agent_stale_after_ms: int = 360_000
-    python_execution_mode: str = "process"
+    python_execution_mode: str = DEFAULT_PYTHON_MODE
     python_bundle_time_ms: int = 100
     service_level_thresholds: str = "20,60"
     service_level_queue_thresholds: str = ""

@@ -8,10 +8,7 @@ from __future__ import annotations
 from pyflink.common import Row
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
-from pyflink.common.time import Time
-from pyflink.datastream.state import (
-    ListStateDescriptor, MapStateDescriptor, StateTtlConfig, ValueStateDescriptor,
-)
+from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor
 
 from jobs import agents, contacts, gauges
 from jobs.event_order import DUPLICATE, LATE, EventOrder
@@ -44,23 +41,13 @@ AGENT_VIEWS = OutputTag("agent-views", Types.PICKLED_BYTE_ARRAY())
 """(instance id, `gauges.AgentView`) whenever an agent's facts change: the gauges' input."""
 
 
-# The state machines clear their own state (after logout, completion or expiry, plus a grace
-# period); this TTL only catches a key whose clearing timer was somehow never reached. Expired
-# values may be returned until cleaned up: PyFlink keeps its Python-side state cache only for
-# that visibility, and without the cache every state access is a call to the JVM.
-STATE_TTL = (
-    StateTtlConfig.new_builder(Time.days(2))
-    .set_state_visibility(StateTtlConfig.StateVisibility.ReturnExpiredIfNotCleanedUp)
-    .cleanup_full_snapshot()
-    .build()
-)
-
-
-def ttl_state(name: str) -> ValueStateDescriptor:
-    """A pickled value state with `STATE_TTL`, as every keyed operator of the job keeps."""
-    descriptor = ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY())
-    descriptor.enable_time_to_live(STATE_TTL)
-    return descriptor
+def held_state(name: str) -> ValueStateDescriptor:
+    """A pickled value state, as every keyed state machine of the job keeps. It has no
+    time-to-live: the state machines clear their own state (after logout, completion or expiry,
+    plus a grace period), and every state they keep comes with a timer that gets there. PyFlink's
+    thread mode cannot set a time-to-live on a TaskManager: it converts it through the Python
+    client's gateway, which only the process that submitted the job has."""
+    return ValueStateDescriptor(name, Types.PICKLED_BYTE_ARRAY())
 
 
 def _name(value) -> str | None:
@@ -101,7 +88,7 @@ class AgentActivityFunction(KeyedProcessFunction):
         self._settings = settings
 
     def open(self, runtime_context: RuntimeContext):
-        self._held = runtime_context.get_state(ttl_state("agent"))
+        self._held = runtime_context.get_state(held_state("agent"))
         group = runtime_context.get_metrics_group().add_group("agents")
         self._stale = group.counter("agentsGoneStale")
 
@@ -232,7 +219,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         self._levels = levels
 
     def open(self, runtime_context: RuntimeContext):
-        self._held = runtime_context.get_state(ttl_state("contact"))
+        self._held = runtime_context.get_state(held_state("contact"))
         group = runtime_context.get_metrics_group().add_group("contacts")
         self._late = group.counter("lateEvents")
         self._duplicates = group.counter("duplicateEvents")

@@ -3,7 +3,8 @@
 A session is generated as a model agent acting in time order (login, statuses, contacts through
 their states, heartbeats, routing profile changes, silences long enough to go stale, logout and
 the heartbeats after it). It is then run the way the Flink operator runs it: events in order,
-timers (`wake_at`, `clear_at`) firing as the watermark (the newest event time) passes them.
+timers (`wake_at`, `clear_at`) firing as the watermark (the newest event time) passes them; every
+state a step keeps must come with a timer.
 """
 
 from __future__ import annotations
@@ -177,12 +178,20 @@ def drive(events, agent_settings: AgentSettings = KEEP):
                 step = expire(state, timer, agent_settings)
                 state = step.state
                 outputs.extend(step.outputs)
-                timers.update(t for t in (step.wake_at, step.clear_at) if t is not None)
+                timers.update(keeps_a_timer(step))
         step = apply(state, item, agent_settings)
         state = step.state
         outputs.extend(step.outputs)
-        timers.update(t for t in (step.wake_at, step.clear_at) if t is not None)
+        timers.update(keeps_a_timer(step))
     return outputs, state
+
+
+def keeps_a_timer(step) -> set[int]:
+    """The step's timers; keyed state has no time-to-live, so a state kept without one would
+    be kept forever."""
+    wanted = {t for t in (step.wake_at, step.clear_at) if t is not None}
+    assert step.state is None or wanted
+    return wanted
 
 
 @st.composite

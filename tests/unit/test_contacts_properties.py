@@ -8,7 +8,8 @@ randomly lost. Then:
   re-published one; at any delay), with timers fired whenever the watermark passes `wake_at`,
   gives exactly the outputs of applying the events in order;
 - fed straight to the core in any order, with duplicates, the contact ends with the same
-  summary, and its transitions still form one valid chain.
+  summary, and its transitions still form one valid chain;
+- every state a step keeps comes with a timer (`wake_at` or `clear_at`) that moves it on.
 """
 
 from __future__ import annotations
@@ -171,6 +172,8 @@ def through_buffer(arrivals, lateness, lifecycle):
 
     def take(result):
         nonlocal state, wake_at
+        # Keyed state has no time-to-live: a state kept without a timer would be kept forever.
+        assert result.state is None or (result.wake_at, result.clear_at) != (None, None)
         state, wake_at = result.state, result.wake_at
         outputs.extend(result.outputs)
 

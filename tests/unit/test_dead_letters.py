@@ -39,6 +39,13 @@ def test_jsonl_dead_letters_are_one_object_per_line(tmp_path):
     assert lines[0]["stream"] == "agent-events" and lines[0]["arrival_time"] == 7
 
 
+def test_a_run_without_dead_letters_leaves_no_file(tmp_path):
+    path = tmp_path / "dead" / "letters.jsonl"
+    writer = JsonLinesDeadLetters(path)
+    writer.close()
+    assert not path.parent.exists()
+
+
 def test_kinesis_dead_letters_are_retried_and_keyed_by_reason():
     client = StubKinesis(failures=2)
     KinesisDeadLetters(client, "dead-letters", sleep=lambda s: None).write(letter(b"{broken"))

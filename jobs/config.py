@@ -89,7 +89,7 @@ class InfluxDBSettings:
 PYTHON_EXECUTION_MODES = ("process", "thread")
 """PyFlink's `python.execution-mode`: Python functions in a Python process of their own, or
 inside the JVM (through pemja), without a round trip per record and per state write."""
-DEFAULT_PYTHON_MODE = "process"
+DEFAULT_PYTHON_MODE = "thread"
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,10 @@ class ClusterSettings:
         return self.state_dir / "savepoints"
 
     @property
+    def lib_dir(self) -> Path:
+        return self.state_dir / "lib"
+
+    @property
     def python_dir(self) -> Path:
         return self.state_dir / "python"
 
@@ -149,10 +153,34 @@ def python_without_the_checkout(folder: Path) -> Path:
     return python
 
 
+def link_libraries(folder: Path) -> list[Path]:
+    """The cluster's `lib/`: the distribution's jars and flink-python, as the job image has them.
+
+    With flink-python on the JVM's own class path, the embedded Python interpreter of thread
+    mode (pemja) is loaded once per TaskManager. Loaded with each job's classes instead, a second
+    job on the same TaskManagers (a restore from a savepoint) fails to open its Python operators
+    on Java 17: pemja cannot load its native library into a second class loader.
+    """
+    home = flink_home()
+    jars = sorted(home.glob("lib/*.jar")) + sorted(home.glob("opt/flink-python-*.jar"))
+    if not any(jar.name.startswith("flink-python-") for jar in jars):
+        raise ClusterError(f"no flink-python jar in {home / 'opt'}; reinstall apache-flink")
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {jar.name: jar for jar in jars}
+    for link in folder.iterdir():  # those of another PyFlink version would be loaded twice
+        if link.name not in wanted or link.resolve() != wanted[link.name]:
+            link.unlink()
+    for name, jar in wanted.items():
+        if not (folder / name).exists():
+            (folder / name).symlink_to(jar)
+    return sorted(folder.iterdir())
+
+
 def up(settings: ClusterSettings) -> str:
     """Start what is not running yet (a TaskManager that died is replaced, as MSF replaces
     one) and wait until every TaskManager has registered."""
     _write_conf(settings)
+    link_libraries(settings.lib_dir)
     python_without_the_checkout(settings.python_dir)
     processes = _processes(settings)
     start_missing(settings.host, processes, lambda: _wait_until_registered(settings, processes))
@@ -303,7 +331,8 @@ def _processes(settings: ClusterSettings) -> list[LocalProcess]:
 def _process_env(settings: ClusterSettings) -> dict[str, str]:
     """Where the Flink scripts find their configuration and put their logs; the emulators'
     dummy credentials unless real ones are set."""
-    env = {"FLINK_CONF_DIR": str(settings.conf_dir), "FLINK_LOG_DIR": str(settings.state_dir)}
+    env = {"FLINK_CONF_DIR": str(settings.conf_dir), "FLINK_LOG_DIR": str(settings.state_dir),
+           "FLINK_LIB_DIR": str(settings.lib_dir)}
     for key, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
                        ("AWS_REGION", "us-east-1"), ("AWS_EC2_METADATA_DISABLED", "true")):
         env[key] = os.environ.get(key, value)

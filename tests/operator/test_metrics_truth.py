@@ -32,8 +32,8 @@ def run_across_midnight(job_output, seed: int, faults: FaultSettings, **job_sett
     return lines, truth, zone
 
 
-@pytest.mark.parametrize(("seed", "python_mode"), [(3, "process"), (12, "process"),
-                                                  (3, "thread")])
+@pytest.mark.parametrize(("seed", "python_mode"), [(3, "thread"), (12, "thread"),
+                                                  (3, "process")])
 def test_every_table_equals_the_ground_truth(job_output, seed, python_mode):
     events, truth, zone = hour_across_midnight(seed, FAULTS,
                                                queue_renames=((1, 1_800.0, "Support line"),))

@@ -61,3 +61,36 @@ def test_a_vertex_the_job_lacks_is_named_in_the_error(rest):
     settings, _ = rest
     with pytest.raises(ClusterError, match="no vertex named 'timestream'"):
         flink_cluster.input_watermark(settings, "j1", "timestream")
+
+
+def fake_home(tmp_path, *jars: str):
+    home = tmp_path / "pyflink"
+    for jar in jars:
+        (home / jar).parent.mkdir(parents=True, exist_ok=True)
+        (home / jar).write_text("")
+    return home
+
+
+def test_the_cluster_lib_holds_the_distribution_jars_and_flink_python(tmp_path, monkeypatch):
+    home = fake_home(tmp_path, "lib/flink-dist-2.2.1.jar", "opt/flink-python-2.2.1.jar",
+                     "opt/flink-sql-client-2.2.1.jar")
+    monkeypatch.setattr(flink_cluster, "flink_home", lambda: home)
+    lib = tmp_path / "cluster" / "lib"
+    (lib).mkdir(parents=True)
+    (lib / "flink-dist-2.1.0.jar").symlink_to(tmp_path / "gone.jar")  # another version's
+    linked = flink_cluster.link_libraries(lib)
+    assert [p.name for p in linked] == ["flink-dist-2.2.1.jar", "flink-python-2.2.1.jar"]
+    assert all(p.resolve().parent.parent == home for p in linked)
+    assert flink_cluster.link_libraries(lib) == linked  # again, while the cluster runs
+
+
+def test_a_distribution_without_flink_python_is_named(tmp_path, monkeypatch):
+    home = fake_home(tmp_path, "lib/flink-dist-2.2.1.jar")
+    monkeypatch.setattr(flink_cluster, "flink_home", lambda: home)
+    with pytest.raises(ClusterError, match="no flink-python jar in .*opt; reinstall"):
+        flink_cluster.link_libraries(tmp_path / "lib")
+
+
+def test_the_scripts_read_the_cluster_lib(tmp_path):
+    settings = ClusterSettings(state_dir=tmp_path)
+    assert flink_cluster._process_env(settings)["FLINK_LIB_DIR"] == str(tmp_path / "lib")

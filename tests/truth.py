@@ -58,14 +58,15 @@ HEARTBEAT_MS = 120_000  # an agent with nothing to say still sends one this ofte
 
 
 def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
-                         arrivals_per_minute: float = 6.0,
+                         arrivals_per_minute: float = 6.0, span_ms: int = HOUR_MS,
                          **changes) -> tuple[list[Emitted], TruthList, str]:
-    """An hour of a centre with every feature, from HH:30 UTC, ending at least an hour ago
-    (inside Timestream's memory store), with the reporting time zone's midnight at its middle;
-    `changes` change the centre's settings. Returns (events, truth, zone)."""
+    """An hour (or `span_ms`) of a centre with every feature, ending at least an hour ago
+    (inside Timestream's memory store), with the reporting time zone's midnight at its middle
+    (an hour runs from HH:30 UTC); `changes` change the centre's settings.
+    Returns (events, truth, zone)."""
     hour = int(time.time()) // 3600 * HOUR_MS
-    start_ms = hour - 2 * HOUR_MS - HOUR_MS // 2
-    midnight_utc_hour = (start_ms + HOUR_MS // 2) // HOUR_MS % 24
+    start_ms = hour - 2 * HOUR_MS - span_ms // 2
+    midnight_utc_hour = (start_ms + span_ms // 2) // HOUR_MS % 24
     offset = -midnight_utc_hour % 24
     offset = offset - 24 if offset > 12 else offset
     zone = f"Etc/GMT{-offset:+d}"  # Etc/GMT-5 is five hours ahead of UTC
@@ -74,7 +75,7 @@ def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
         [every_feature(agents=agents, queues=3, arrivals_per_minute=arrivals_per_minute,
                        **changes)],
         seed=seed, start_ms=start_ms, faults=faults, truth=truth)
-    return list(simulation.events(HOUR_MS)), truth, zone
+    return list(simulation.events(span_ms)), truth, zone
 
 
 class Compared(NamedTuple):

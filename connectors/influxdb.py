@@ -8,8 +8,9 @@ dimensions are tags, the measures are fields with their types, the record time t
 Versions: InfluxDB keeps one value per measurement, tag set, time and field, the last written.
 A corrected row has the same tags and time as the row it corrects and is written after it (one
 sink subtask per table keeps the order), so it replaces it as a higher Timestream version does;
-within one flush only the highest version of a point is sent. A measure that becomes null in the
-correction keeps its earlier value, since line protocol cannot delete a field.
+within one flush only the highest version of a point is sent. The version itself is not stored.
+A measure that becomes null in the correction keeps its earlier value, since line protocol cannot
+delete a field.
 """
 
 from __future__ import annotations

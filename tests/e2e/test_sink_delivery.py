@@ -231,3 +231,25 @@ def test_a_point_influxdb_refuses_is_dead_lettered_with_its_reason(local_stack, 
     assert letters[0]["record"]["Time"] == str(MINUTE)
     queue_rows = {row for row in expected_rows() if row[0] == "queue_interval"}
     assert {row for row in rows(table(config)) if row[0] == "queue_interval"} == queue_rows
+
+
+def test_a_database_that_does_not_exist_stops_the_job_with_the_fix(local_stack, job_config,
+                                                                   tmp_path):
+    """No retrying for `max.retry.seconds` as if the server were away: each write fails at once,
+    and the local run stops after its few restarts, naming the database."""
+    config, properties = job_config
+    publish(config, MINUTE)
+    started = time.monotonic()
+    job = start_job(properties, tmp_path / "job.log", "--sink",
+                    f"influxdb:{config.influxdb.url}/no_such_database")
+    try:
+        code = job.wait(240)
+    finally:
+        stop_group(job)
+    took = time.monotonic() - started
+    log = (tmp_path / "job.log").read_text()
+    assert code != 0, log[-3000:]
+    assert "the database 'no_such_database' must exist before the job writes" in log, log[-3000:]
+    assert "`connect-metrics dev up` creates it" in log
+    assert took < config.timestream.max_retry_seconds, f"the job took {took:.0f} s to stop"
+    print(f"\nthe job stopped {took:.0f} s after `connect-metrics run`")

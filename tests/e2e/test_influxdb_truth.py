@@ -18,7 +18,7 @@ from simulator.faults import FaultSettings
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import closing_events, publish, rows, start_job, stop_group
 from tests.truth import (
-    assert_names_equal_truth, assert_service_levels_equal_truth, assert_tables_equal_truth,
+    assert_agents_equal_truth, assert_names_equal_truth, assert_service_levels_equal_truth, assert_tables_equal_truth,
     hour_across_midnight,
 )
 
@@ -67,6 +67,7 @@ def test_every_table_read_back_from_influxdb_equals_the_ground_truth(local_stack
     second_queue = truth.of("instance")[0]["queues"][1]["queue_id"]
     names = assert_names_equal_truth(lines, truth)
     assert [name for _, name in names[second_queue]] == ["Support", "Support line"]
+    assert assert_agents_equal_truth(lines, truth) > 150
     dead = tmp_path / "dead-letters.jsonl"
     letters = dead.read_text().splitlines() if dead.exists() else []
     assert [line for line in letters if "influxdb_refused" in line] == []

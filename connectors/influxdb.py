@@ -8,8 +8,9 @@ dimensions are tags, the measures are fields with their types, the record time t
 Versions: InfluxDB keeps one value per measurement, tag set, time and field, the last written.
 A corrected row has the same tags and time as the row it corrects and is written after it (one
 sink subtask per table keeps the order), so it replaces it as a higher Timestream version does;
-within one flush only the highest version of a point is sent. A measure that becomes null in the
-correction keeps its earlier value, since line protocol cannot delete a field.
+within one flush only the highest version of a point is sent. The version itself is not stored.
+A measure that becomes null in the correction keeps its earlier value, since line protocol cannot
+delete a field.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from jobs.config import InfluxDBSettings
 
 TOKEN_ENVIRONMENT_VARIABLE = "CONNECT_METRICS_INFLUXDB_TOKEN"
 _REFUSED = {400, 413, 422}  # the server will not take these lines however often they are sent
-_RETRYABLE = {408, 429}  # and every 5xx
+_RETRYABLE = {408, 429}  # and every 5xx but a missing database or retention policy
+_MISSING_DATABASE = ("database not found", "retention policy not found", "bucket not found")
 _MAX_REASON_CHARS = 500
 
 
@@ -102,6 +104,11 @@ class WriteEndpoint:
         return cls(url, params, headers)
 
     @property
+    def database(self) -> str:
+        """The database (v1, v3) or bucket (v2; DATABASE/RETENTION_POLICY on InfluxDB 1.8)."""
+        return self.params.get("bucket") or self.params["db"]
+
+    @property
     def address(self) -> str:
         return f"{self.url}?{urlencode(self.params)}"
 
@@ -117,7 +124,8 @@ class InfluxDBWriter:
     pending records). Lines the server refuses (400 parse errors and type conflicts, 413, 422)
     are halved until each refused line is alone, then returned with the server's reason;
     sending a line again that the server already took changes nothing (same point, same value).
-    Authentication and missing-database answers fail at once: no retry can mend them.
+    Authentication answers and a missing database, bucket or retention policy (404, or the
+    500 InfluxDB 1.x gives for a retention policy) fail at once: no retry can mend them.
     """
 
     def __init__(
@@ -187,11 +195,13 @@ class InfluxDBWriter:
                         "InfluxDB.token.secret.arn (or InfluxDB.token, or "
                         f"{TOKEN_ENVIRONMENT_VARIABLE} locally) to a token that may write there"
                     )
-                if status == 404:
+                if status == 404 or _names_a_missing_database(reason):
                     raise InfluxDBWriteError(
-                        f"InfluxDB at {where} answered 404 ({reason}): create the database or "
-                        "bucket (locally `connect-metrics dev up` does) or fix InfluxDB.url, "
-                        "InfluxDB.api and InfluxDB.database"
+                        f"InfluxDB at {where} answered {status} ({reason}): the database "
+                        f"{self._endpoint.database!r} must exist before the job writes; create "
+                        "it (InfluxQL CREATE DATABASE or CREATE RETENTION POLICY, `influx bucket "
+                        "create` on InfluxDB 2; locally `connect-metrics dev up` creates it) or "
+                        "fix InfluxDB.url, InfluxDB.api and InfluxDB.database"
                     )
                 if status not in _RETRYABLE and status < 500:
                     raise InfluxDBWriteError(f"writing to {where} failed ({status}): {reason}")
@@ -199,6 +209,12 @@ class InfluxDBWriter:
             attempts.failed(f"{problem} on {table}", f"{count} points for {table}",
                             InfluxDBWriteError)
             outcome.retries += 1
+
+
+def _names_a_missing_database(reason: str) -> bool:
+    """InfluxDB 1.x answers a write to a missing retention policy with a 500 (a missing
+    database with a 404): that is no outage, so it is not retried."""
+    return any(words in reason.lower() for words in _MISSING_DATABASE)
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:

@@ -49,8 +49,11 @@ AGENT_GAUGES = {"agents_online": "online", "agents_available": "available",
                 "agents_on_contact": "on_contact", "agents_after_contact_work": "acw",
                 "agents_non_productive": "non_productive", "agents_error": "error",
                 "agents_staffed": "staffed"}
-
-
+# agent_interval's time column of each activity (OFFLINE has none)
+AGENT_TIMES = {"AVAILABLE": "time_available", "ON_CONTACT": "time_on_contact",
+               "ACW": "time_after_contact_work", "INCOMING": "time_incoming",
+               "NON_PRODUCTIVE": "time_non_productive", "ERROR": "time_error_or_missed",
+               "MISSED": "time_error_or_missed", "REJECTED": "time_error_or_missed"}
 
 
 HOUR_MS = 3_600_000
@@ -58,14 +61,15 @@ HEARTBEAT_MS = 120_000  # an agent with nothing to say still sends one this ofte
 
 
 def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
-                         arrivals_per_minute: float = 6.0,
+                         arrivals_per_minute: float = 6.0, span_ms: int = HOUR_MS,
                          **changes) -> tuple[list[Emitted], TruthList, str]:
-    """An hour of a centre with every feature, from HH:30 UTC, ending at least an hour ago
-    (inside Timestream's memory store), with the reporting time zone's midnight at its middle;
-    `changes` change the centre's settings. Returns (events, truth, zone)."""
+    """An hour (or `span_ms`) of a centre with every feature, ending at least an hour ago
+    (inside Timestream's memory store), with the reporting time zone's midnight at its middle
+    (an hour runs from HH:30 UTC); `changes` change the centre's settings.
+    Returns (events, truth, zone)."""
     hour = int(time.time()) // 3600 * HOUR_MS
-    start_ms = hour - 2 * HOUR_MS - HOUR_MS // 2
-    midnight_utc_hour = (start_ms + HOUR_MS // 2) // HOUR_MS % 24
+    start_ms = hour - 2 * HOUR_MS - span_ms // 2
+    midnight_utc_hour = (start_ms + span_ms // 2) // HOUR_MS % 24
     offset = -midnight_utc_hour % 24
     offset = offset - 24 if offset > 12 else offset
     zone = f"Etc/GMT{-offset:+d}"  # Etc/GMT-5 is five hours ahead of UTC
@@ -74,7 +78,7 @@ def hour_across_midnight(seed: int, faults: FaultSettings, agents: int = 20,
         [every_feature(agents=agents, queues=3, arrivals_per_minute=arrivals_per_minute,
                        **changes)],
         seed=seed, start_ms=start_ms, faults=faults, truth=truth)
-    return list(simulation.events(HOUR_MS)), truth, zone
+    return list(simulation.events(span_ms)), truth, zone
 
 
 class Compared(NamedTuple):
@@ -214,7 +218,7 @@ def truth_intervals(truth: TruthList) -> dict[tuple, dict]:
 def assert_close(ours: dict, expected: dict, names, where) -> None:
     for name in names:
         got, want = ours.get(name, 0.0), expected.get(name, 0.0)
-        tolerance = 0.001 if name in DURATIONS else 0
+        tolerance = 0.001 if name in DURATIONS or name in AGENT_TIMES.values() else 0
         assert abs(got - want) <= tolerance, (where, name, got, want)
 
 
@@ -271,6 +275,51 @@ def _assert_levels(ours: dict, expected: dict, table: str) -> None:
         assert_close(row, expected.get(key, {}), SERVICE_LEVEL_COUNTS, (table, key))
         assert row["service_level"] == pytest.approx(
             100 * row["contacts_removed_within"] / row["contacts_removed"]), key
+
+
+def assert_agents_equal_truth(lines: list[dict], truth: TruthList) -> int:
+    """agent_realtime and agent_interval against the truth's activity segments. From an agent's
+    first agent_realtime row on, its latest row at a segment's start and just before its end
+    shows the segment's activity and status; agent_interval's time per activity is the length
+    of each run of one activity, counted in the interval in which the run ended, for every
+    interval wholly inside the simulated span. Returns the instants compared."""
+    realtime: dict[str, list] = defaultdict(list)
+    for line in lines:
+        if line["table"] == "agent_realtime":
+            realtime[dimensions(line)["agent_id"]].append(
+                (int(line["record"]["Time"]), measures(line)))
+    segments: dict[str, list[dict]] = defaultdict(list)
+    for segment in truth.of("agent_activity"):
+        segments[segment["agent_id"]].append(segment)
+    compared = 0
+    times: dict[tuple, dict] = defaultdict(lambda: defaultdict(float))
+    for agent_id, agent_segments in segments.items():
+        rows = sorted(realtime[agent_id], key=lambda row: row[0])
+        runs: list[dict] = []
+        for segment in sorted(agent_segments, key=lambda s: s["start"]):
+            for at in {segment["start"], segment["end"] - 1}:
+                if rows and rows[0][0] <= at < segment["end"]:
+                    row_at, row = as_of(rows, at)
+                    assert (row["activity"], row["status_name"]) == (
+                        segment["activity"], segment["status"]), (agent_id, at, row_at, segment)
+                    compared += 1
+            if runs and runs[-1]["activity"] == segment["activity"] \
+                    and runs[-1]["end"] == segment["start"]:
+                runs[-1] = {**runs[-1], "end": segment["end"], "open": segment["open"]}
+            else:
+                runs.append(segment)
+        for run in runs:
+            if not run["open"] and run["activity"] in AGENT_TIMES:
+                key = (agent_id, minute(run["end"]))
+                times[key][AGENT_TIMES[run["activity"]]] += (run["end"] - run["start"]) / 1000
+    end_ms = truth.of("meta")[0]["end_ms"]
+    interval_ms = truth.of("meta")[0]["interval_ms"]
+    ours = latest(lines, "agent_interval")
+    for key in ours.keys() | times.keys():
+        if key[1] + interval_ms <= end_ms:
+            assert_close(ours.get(key, {}), times.get(key, {}), set(AGENT_TIMES.values()),
+                         ("agent_interval", key))
+    return compared
 
 
 def newest_names(lines: list[dict], table: str, id_column: str,

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
-from jobs.config import PROJECT_ROOT
+import boto3
+
+from jobs.config import PROJECT_ROOT, Config
 from tests.conftest import CLI_ENV
+from simulator.centre import AGENT_FEED, CONTACT_FEED, Emitted
+from simulator.publish import KinesisPublisher
 from simulator.records import (
-    Agent, AgentState, ContactFacts, Queue, RoutingProfile, Status, agent_event, contact_event,
+    Agent, AgentState, ContactFacts, Queue, RoutingProfile, Status, agent_event, contact_event, iso,
 )
 
 INSTANCE = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -23,6 +29,7 @@ MINUTE = (int(time.time()) // 60 - 10) * 60_000
 AVAILABLE = Status("Available", "s-available", "ROUTABLE", MINUTE)
 BREAK = Status("Break", "s-break", "CUSTOM", MINUTE)
 OFFLINE = Status("Offline", "s-offline", "OFFLINE", MINUTE)
+PUT_EVERY_S = 0.1
 
 
 def agent(n: int) -> Agent:
@@ -142,3 +149,48 @@ def wait_group_gone(process: subprocess.Popen, timeout_s: float = 10) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.2)
+
+
+def shard_of(partition_key: str, shards: int) -> int:
+    """The shard of a stream of `shards` even hash ranges that Kinesis puts the key in."""
+    return int(hashlib.md5(partition_key.encode()).hexdigest(), 16) * shards >> 128
+
+
+def closing_events(events: list[Emitted], shards: int = 1) -> list[Emitted]:
+    """Events ten minutes after the last of `events` in every shard of both streams, so event
+    time passes their end everywhere and their last windows close: for each shard, the heartbeat of its
+    last agent (its state unchanged) and a contact of another instance."""
+    at = max(e.at for e in events) + 600_000
+    closing = []
+    for shard in range(shards):
+        last = next(e for e in reversed(events)
+                    if e.feed == AGENT_FEED and shard_of(e.partition_key, shards) == shard)
+        heartbeat = {**last.record, "EventId": str(uuid.uuid4()), "EventType": "HEART_BEAT",
+                     "EventTimestamp": iso(at),
+                     "PreviousAgentSnapshot": last.record["CurrentAgentSnapshot"]}
+        closing.append(Emitted(AGENT_FEED, last.partition_key, heartbeat, at))
+        contact_id = next(key for key in (f"closing-{n}" for n in range(100))
+                          if shard_of(key, shards) == shard)
+        facts = ContactFacts(INSTANCE, contact_id, "VOICE", "INBOUND", at, None, None)
+        closing.append(Emitted(CONTACT_FEED, contact_id,
+                               contact_event(str(uuid.uuid4()), "INITIATED", at, facts), at))
+    return closing
+
+
+def publish(config: Config, events: list[Emitted], speed: float | None = None) -> None:
+    """Put the events into their streams: all at once, or as they happen at `speed` times
+    real time (the reader then meets them in each shard as they arrive, as it does live)."""
+    client = boto3.client("kinesis", region_name=config.kinesis.region,
+                          endpoint_url=config.kinesis.endpoint,
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    publisher = KinesisPublisher(client, {AGENT_FEED: config.kinesis.agent_stream,
+                                          CONTACT_FEED: config.kinesis.contact_stream})
+    started, first = time.monotonic(), events[0].at if events else 0
+    for event in events:
+        if speed is not None:
+            wait = (event.at - first) / 1000 / speed - (time.monotonic() - started)
+            if wait > PUT_EVERY_S:
+                publisher.flush()
+                time.sleep(wait)
+        publisher.add(event)
+    publisher.flush()

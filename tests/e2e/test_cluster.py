@@ -6,17 +6,14 @@ simulator's truth: nothing lost, nothing counted twice (read with Timestream's u
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
 import signal
 import sys
 import time
-import uuid
 from dataclasses import replace
 
-import boto3
 import pytest
 
 from deploy.package import build_package
@@ -31,11 +28,9 @@ from jobs.main import CONNECTOR_JAR
 from jobs.metrics import load_catalogue
 from jobs.pipeline import SINK_NAME
 from jobs.prerequisites import free_ports, require_connector_jar
-from simulator.centre import AGENT_FEED, CONTACT_FEED, Emitted
+from simulator.centre import Emitted
 from simulator.faults import FaultSettings
-from simulator.publish import KinesisPublisher
-from simulator.records import ContactFacts, contact_event, iso
-from tests.e2e.scenario import INSTANCE
+from tests.e2e.scenario import closing_events, publish
 from tests.truth import assert_tables_equal_truth, hour_across_midnight
 
 pytestmark = [
@@ -48,7 +43,6 @@ FAULTS = FaultSettings(duplicates=0.02, reorder=0.05, reorder_ms=3_000, casing=0
 SHARDS = 2
 SETTLE_S = 600.0
 QUIET_S = 30.0
-PUT_EVERY_S = 0.1
 SPEED = 10.0  # a shard's 100 ms poll then spans 1 s of events, well within the allowed lateness
 
 
@@ -102,51 +96,6 @@ def application_properties(stack: StackSettings, folder, name: str, zone: str,
     path = folder / f"{name}.json"
     path.write_text(json.dumps(groups), encoding="utf-8")
     return config, path
-
-
-def shard_of(partition_key: str) -> int:
-    """The shard of a stream of `SHARDS` even hash ranges that Kinesis puts the key in."""
-    return int(hashlib.md5(partition_key.encode()).hexdigest(), 16) * SHARDS >> 128
-
-
-def closing_events(events: list[Emitted]) -> list[Emitted]:
-    """Events ten minutes after the hour in every shard of both streams, so event time passes
-    the hour's end everywhere and its last windows close: for each shard, the heartbeat of its
-    last agent (its state unchanged) and a contact of another instance."""
-    at = max(e.at for e in events) + 600_000
-    closing = []
-    for shard in range(SHARDS):
-        last = next(e for e in reversed(events)
-                    if e.feed == AGENT_FEED and shard_of(e.partition_key) == shard)
-        heartbeat = {**last.record, "EventId": str(uuid.uuid4()), "EventType": "HEART_BEAT",
-                     "EventTimestamp": iso(at),
-                     "PreviousAgentSnapshot": last.record["CurrentAgentSnapshot"]}
-        closing.append(Emitted(AGENT_FEED, last.partition_key, heartbeat, at))
-        contact_id = next(key for key in (f"closing-{n}" for n in range(100))
-                          if shard_of(key) == shard)
-        facts = ContactFacts(INSTANCE, contact_id, "VOICE", "INBOUND", at, None, None)
-        closing.append(Emitted(CONTACT_FEED, contact_id,
-                               contact_event(str(uuid.uuid4()), "INITIATED", at, facts), at))
-    return closing
-
-
-def publish(config: Config, events: list[Emitted], speed: float | None = None) -> None:
-    """Put the events into their streams: all at once, or as they happen at `speed` times
-    real time (the reader then meets them in each shard as they arrive, as it does live)."""
-    client = boto3.client("kinesis", region_name=config.kinesis.region,
-                          endpoint_url=config.kinesis.endpoint,
-                          aws_access_key_id="test", aws_secret_access_key="test")
-    publisher = KinesisPublisher(client, {AGENT_FEED: config.kinesis.agent_stream,
-                                          CONTACT_FEED: config.kinesis.contact_stream})
-    started, first = time.monotonic(), events[0].at if events else 0
-    for event in events:
-        if speed is not None:
-            wait = (event.at - first) / 1000 / speed - (time.monotonic() - started)
-            if wait > PUT_EVERY_S:
-                publisher.flush()
-                time.sleep(wait)
-        publisher.add(event)
-    publisher.flush()
 
 
 def sink_lines(config: Config) -> list[dict]:
@@ -226,7 +175,7 @@ def test_a_task_manager_killed_mid_stream_loses_and_doubles_nothing(cluster, sub
     killed_at = time.monotonic()
     # The TaskManager and its Python workers, as when its host goes.
     os.killpg(flink_cluster.task_manager_pid(settings, 1), signal.SIGKILL)
-    closing = closing_events(events)
+    closing = closing_events(events, SHARDS)
     publish(config, events[half:] + closing)
     deadline = time.monotonic() + 120
     while not flink_cluster.failures(settings, job_id):
@@ -255,7 +204,7 @@ def test_savepoints_restore_at_another_parallelism(cluster, submitted, tmp_path)
     config, properties = application_properties(stack, tmp_path, "rescaled", zone,
                                                 idle_timeout_ms=600_000)
     third = len(events) // 3
-    closing = closing_events(events)
+    closing = closing_events(events, SHARDS)
     parts = [events[:third], events[third:2 * third], events[2 * third:] + closing]
 
     savepoint = None

@@ -1,5 +1,6 @@
 """The sink loses nothing, whether it writes to Timestream or to InfluxDB: not when the job
-crashes, not when the database is away."""
+crashes, not when the database is away, not when it
+refuses a point."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import orjson
 import pytest
 
 from connectors.influxdb import InfluxDBWriter, WriteEndpoint
+from jobs import local_influxdb
 from jobs.config import Config
 from jobs.prerequisites import free_ports
 from tests.e2e.conftest import write_properties
@@ -148,15 +150,31 @@ class SwitchableProxy:
                     pass
 
 
+class StoppedServer:
+    """The local InfluxDB itself stopped and started again, its data kept on disk."""
+
+    def __init__(self, settings):
+        self._settings = settings
+
+    def up(self) -> None:
+        local_influxdb.start(self._settings)
+
+    def down(self) -> None:
+        local_influxdb.stop(self._settings)
+
+
 @pytest.mark.parametrize("sink", ["timestream", "influxdb"])
 def test_an_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path, sink):
+    """InfluxDB is stopped for 30 s mid-run; moto keeps its tables in memory only, so
+    Timestream is cut off behind a proxy instead."""
     config = with_target(job_config[0], sink)
-    influx = sink == "influxdb"
-    proxy = SwitchableProxy(local_stack.influxdb_port if influx else local_stack.timestream_port)
-    proxy.up()
-    through_proxy = f"http://127.0.0.1:{proxy.port}"
-    job_view = (replace(config, influxdb=replace(config.influxdb, url=through_proxy)) if influx
-                else replace(config, timestream=replace(config.timestream, endpoint=through_proxy)))
+    if sink == "influxdb":
+        outage, job_view = StoppedServer(local_stack), config
+    else:
+        outage = SwitchableProxy(local_stack.timestream_port)
+        outage.up()
+        job_view = replace(config, timestream=replace(
+            config.timestream, endpoint=f"http://127.0.0.1:{outage.port}"))
     properties = write_properties(job_view, tmp_path / "outage.json")
     later = MINUTE + 3 * 60_000
     publish(config, MINUTE)
@@ -164,15 +182,18 @@ def test_an_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path, sink
     job = start_job(properties, tmp_path / "job.log")
     try:
         wait_for(lambda: len(table(config)) >= 3, job, tmp_path / "job.log")
-        proxy.down()
+        outage.down()
         publish(config, later)
         time.sleep(30)
-        assert len(table(config)) == 3, "nothing can land while the database is unreachable"
-        proxy.up()
+        assert job.poll() is None, "the job must wait for the database, not fail"
+        if sink == "timestream":
+            assert len(table(config)) == 3, "nothing can land while the proxy is down"
+        outage.up()
         wait_for(lambda: len(table(config)) >= 6, job, tmp_path / "job.log", timeout_s=120)
         time.sleep(3)
     finally:
-        proxy.down()
+        if sink == "timestream":
+            outage.down()
         stop_group(job)
     # The first batch's closing heartbeat (agent 1, minute + 150 s) is a window of its own,
     # closed by the second batch.
@@ -210,3 +231,25 @@ def test_a_point_influxdb_refuses_is_dead_lettered_with_its_reason(local_stack, 
     assert letters[0]["record"]["Time"] == str(MINUTE)
     queue_rows = {row for row in expected_rows() if row[0] == "queue_interval"}
     assert {row for row in rows(table(config)) if row[0] == "queue_interval"} == queue_rows
+
+
+def test_a_database_that_does_not_exist_stops_the_job_with_the_fix(local_stack, job_config,
+                                                                   tmp_path):
+    """No retrying for `max.retry.seconds` as if the server were away: each write fails at once,
+    and the local run stops after its few restarts, naming the database."""
+    config, properties = job_config
+    publish(config, MINUTE)
+    started = time.monotonic()
+    job = start_job(properties, tmp_path / "job.log", "--sink",
+                    f"influxdb:{config.influxdb.url}/no_such_database")
+    try:
+        code = job.wait(240)
+    finally:
+        stop_group(job)
+    took = time.monotonic() - started
+    log = (tmp_path / "job.log").read_text()
+    assert code != 0, log[-3000:]
+    assert "the database 'no_such_database' must exist before the job writes" in log, log[-3000:]
+    assert "`connect-metrics dev up` creates it" in log
+    assert took < config.timestream.max_retry_seconds, f"the job took {took:.0f} s to stop"
+    print(f"\nthe job stopped {took:.0f} s after `connect-metrics run`")

@@ -4,7 +4,8 @@ A simulated hour of a centre with every feature (voice, chat with concurrency, t
 misses, callbacks, queue and agent transfers, outbound, breaks, logins and logouts) crossing
 midnight of the reporting time zone, with duplicates, reordering within the allowed lateness and
 key-casing variants injected: every value of queue_interval, queue_today, queue_realtime and
-routing_profile_realtime equals the truth, counts exactly and durations within 1 ms; so does
+routing_profile_realtime equals the truth, counts exactly and durations within 1 ms; so do
+agent_realtime (each agent's activity and status) and agent_interval (its time per activity) and
 the service level of queue_service_level and queue_service_level_today, with one queue's target
 at 120 s, one at 20 s and the third at the default 20 and 60 s, and queue_names holds each
 queue's name from the snapshots, one queue renamed halfway. With dropped events the error is
@@ -19,7 +20,8 @@ from simulator.faults import FaultSettings
 from jobs.service_levels import ServiceLevels
 from tests.truth import (
     COUNTS, assert_names_equal_truth, assert_service_levels_equal_truth,
-    assert_tables_equal_truth, hour_across_midnight, latest, truth_intervals,
+    assert_agents_equal_truth, assert_tables_equal_truth, hour_across_midnight, latest,
+    truth_intervals,
 )
 
 FAULTS = FaultSettings(duplicates=0.02, reorder=0.05, reorder_ms=3_000, casing=0.02)
@@ -58,6 +60,7 @@ def test_every_table_equals_the_ground_truth(job_output, seed, python_mode):
     assert compared.realtime_rows > 300
     assert compared.realtime_rows < 0.9 * compared.queue_gauges  # repeats are skipped
     assert compared.agent_instants > 600
+    assert assert_agents_equal_truth(lines, truth) > 500
 
 
 def test_dropped_events_error_is_measured(job_output):

@@ -10,14 +10,16 @@ from __future__ import annotations
 import importlib.util
 import re
 import shlex
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from jobs.config import PROJECT_ROOT, Config
+from jobs.config import PROJECT_ROOT, Config, InfluxDBSettings
 from jobs.flink_cluster import managed_settings
+from jobs.local_stack import StackSettings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 PROPERTIES_IN_CONTAINER = "/etc/flink/application_properties.json"
@@ -26,6 +28,9 @@ DATA_IN_CONTAINER = "/var/lib/connect-metrics"
 JOB_SERVICES = ("init", "jobmanager", "taskmanager", "simulator", "metrics")
 # An exact release: major.minor.patch, optionally followed by a variant (`-scala_2.12-java17`).
 EXACT_TAG = re.compile(r"^\d+\.\d+\.\d+(?:[-_.][A-Za-z0-9_.-]+)?$")
+INTERPOLATION = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+# `CONNECT_METRICS_PROPERTIES=... docker compose up`: the job writes to the influxdb service.
+INFLUXDB_TARGET = {"CONNECT_METRICS_PROPERTIES": "application_properties.influxdb.json"}
 
 
 def _compose() -> dict:
@@ -94,7 +99,12 @@ def _port_mappings(service: dict) -> list[tuple[str, int, int]]:
     return mappings
 
 
-def _bind_mounts(service: dict) -> list[tuple[str, str]]:
+def _interpolated(text: str, environ: dict[str, str] | None = None) -> str:
+    """`text` with ${NAME:-default} as compose substitutes it from `environ`."""
+    return INTERPOLATION.sub(lambda m: (environ or {}).get(m.group(1)) or m.group(2) or "", text)
+
+
+def _bind_mounts(service: dict, environ: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """(host path, container path) of each bind mount (named volumes have no host path)."""
     mounts = []
     for volume in service.get("volumes", []):
@@ -102,7 +112,7 @@ def _bind_mounts(service: dict) -> list[tuple[str, str]]:
             if volume.get("type") == "bind":
                 mounts.append((volume["source"], volume["target"]))
             continue
-        source, target = str(volume).split(":")[:2]
+        source, target = _interpolated(str(volume), environ).split(":")[:2]
         if source.startswith((".", "/", "~")):
             mounts.append((source, target))
     return mounts
@@ -118,16 +128,17 @@ def _option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
 
 
-def _properties_host_path(service_name: str) -> Path:
-    mounts = dict((target, source) for source, target in _bind_mounts(SERVICES[service_name]))
+def _properties_host_path(service_name: str, environ: dict[str, str] | None = None) -> Path:
+    mounts = dict((target, source)
+                  for source, target in _bind_mounts(SERVICES[service_name], environ))
     assert PROPERTIES_IN_CONTAINER in mounts, (
         f"{service_name} does not mount the job's properties at {PROPERTIES_IN_CONTAINER}"
     )
     return (PROJECT_ROOT / mounts[PROPERTIES_IN_CONTAINER]).resolve()
 
 
-def _compose_config() -> Config:
-    return Config.load(_properties_host_path("jobmanager"))
+def _compose_config(environ: dict[str, str] | None = None) -> Config:
+    return Config.load(_properties_host_path("jobmanager", environ))
 
 
 def _in_repo(container_path: str) -> Path:
@@ -157,8 +168,8 @@ def _load_init_script():
 
 
 def test_the_demo_services_are_all_there():
-    assert set(SERVICES) >= {"kinesis", "timestream", "init", "jobmanager", "taskmanager",
-                             "simulator"}
+    assert set(SERVICES) >= {"kinesis", "timestream", "influxdb", "init", "jobmanager",
+                             "taskmanager", "simulator"}
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -239,9 +250,11 @@ def test_published_ports_bind_to_loopback_only(name):
         assert host_ip == "127.0.0.1", f"{name}: port {host_port} is published on all interfaces"
 
 
+@pytest.mark.parametrize("environ", [None, INFLUXDB_TARGET], ids=["timestream", "influxdb"])
 @pytest.mark.parametrize("name", JOB_SERVICES)
-def test_job_image_services_read_the_same_properties(name):
-    assert _properties_host_path(name) == _properties_host_path("jobmanager")
+def test_job_image_services_read_the_same_properties(name, environ):
+    assert _properties_host_path(name, environ) == _properties_host_path("jobmanager", environ)
+    assert _properties_host_path(name, environ).is_file()
     command = _command(SERVICES[name])
     if "--config" in command:
         assert _option(command, "--config") == PROPERTIES_IN_CONTAINER
@@ -359,6 +372,42 @@ def test_the_order_is_emulators_then_init_then_job_and_simulator():
 
     assert waits_for("init", "kinesis", "service_healthy")
     assert waits_for("init", "timestream", "service_healthy")
+    assert waits_for("init", "influxdb", "service_healthy")
     for name in ("jobmanager", "simulator"):
         assert waits_for(name, "init", "service_completed_successfully")
     assert waits_for("taskmanager", "jobmanager", "service_healthy")
+
+
+def test_influxdb_is_the_server_the_local_stack_runs():
+    """Version, database and port as `make setup` and `connect-metrics dev up` have them, so
+    the compose stack and the local stack do not drift apart."""
+    makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
+    version = re.search(r"^INFLUXDB_VERSION := v(\S+)$", makefile, re.M).group(1)
+    service = SERVICES["influxdb"]
+    assert service["image"] == f"influxdb:{version}"
+    local = StackSettings()
+    assert _env("influxdb")["INFLUXDB_DB"] == local.influxdb_database == InfluxDBSettings().database
+    listens = int(_env("influxdb")["INFLUXDB_HTTP_BIND_ADDRESS"].rpartition(":")[2])
+    assert listens == local.influxdb_port == urlsplit(InfluxDBSettings().url).port
+    assert [(host, container) for _, host, container in _port_mappings(service)] == [
+        (listens, listens)]
+    assert f":{listens}/ping" in " ".join(map(str, service["healthcheck"]["test"]))
+
+
+def test_the_influxdb_properties_write_to_the_influxdb_service():
+    config = _compose_config(INFLUXDB_TARGET)
+    assert config.timestream.target == "influxdb"
+    url = urlsplit(config.influxdb.url)
+    assert (url.scheme, url.hostname) == ("http", "influxdb")
+    assert url.port == int(_env("influxdb")["INFLUXDB_HTTP_BIND_ADDRESS"].rpartition(":")[2])
+    assert config.influxdb.database == _env("influxdb")["INFLUXDB_DB"]
+    # Otherwise the same job: streams, time zone, paths and Timestream settings.
+    timestream = _compose_config()
+    assert replace(config, timestream=replace(config.timestream, target="timestream"),
+                   influxdb=timestream.influxdb) == timestream
+
+
+def test_the_dashboard_waits_for_the_database_of_either_target():
+    depends = SERVICES["metrics"]["depends_on"]
+    assert {name: depends[name]["condition"] for name in ("timestream", "influxdb")} == {
+        "timestream": "service_healthy", "influxdb": "service_healthy"}

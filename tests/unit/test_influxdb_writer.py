@@ -161,12 +161,20 @@ def test_a_point_without_fields_is_refused_without_a_request():
     assert outcome.refused[0][1] == "no field to write (every measure was null)"
 
 
-@pytest.mark.parametrize(("status", "message"), [
-    (401, "refused the credentials"), (403, "refused the credentials"),
-    (404, "create the database or bucket"), (405, r"failed \(405\)"),
+MISSING = "the database 'connect_metrics' must exist before the job writes; create it"
+
+
+@pytest.mark.parametrize(("status", "body", "message"), [
+    (401, b'{"error": "authorization failed"}', "refused the credentials"),
+    (403, b'{"error": "forbidden"}', "refused the credentials"),
+    (404, b'{"error": "database not found: \\"connect_metrics\\""}', MISSING),
+    (404, b'{"code": "not found", "message": "bucket \\"b\\" not found"}', MISSING),
+    # InfluxDB 1.x: a missing retention policy is a 500, yet no outage
+    (500, b'{"error": "retention policy not found: weekly"}', MISSING),
+    (405, b'{"error": "method not allowed"}', r"failed \(405\)"),
 ])
-def test_answers_no_retry_can_mend_fail_at_once(status, message):
-    http = StubHttp(Response(status, b'{"error": "database not found: \\"cm\\""}'))
+def test_answers_no_retry_can_mend_fail_at_once(status, body, message):
+    http = StubHttp(Response(status, body))
     with pytest.raises(InfluxDBWriteError, match=message):
         writer(http).write("t", [record()], NOW)
     assert len(http.requests) == 1

@@ -34,7 +34,7 @@ from jobs.local_stack import (
     LocalProcess, already_running, read_record, start_missing, stop_process,
     wait_ports_released,
 )
-from jobs.main import GATEWAY_PORT_ENV
+from jobs.main import GATEWAY_PORT_ENV, package_folders
 from jobs.prerequisites import SetupError
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ def configuration(settings: ClusterSettings) -> dict[str, str]:
         "python.executable": str(settings.python),
         "python.client.executable": str(settings.python),
         # Thread mode's interpreter inside the JVM starts from the base installation.
-        "python.pythonpath": os.pathsep.join(_library_paths()),
+        "python.pythonpath": os.pathsep.join(package_folders()),
         **settings.overrides,
     }
 
@@ -149,7 +149,7 @@ def python_without_the_checkout(folder: Path) -> Path:
         venv.create(folder, with_pip=False, symlinks=True)
         site = Path(sysconfig.get_path("purelib", vars={"base": str(folder)}))
         (site / "project-libraries.pth").write_text(
-            "\n".join(_library_paths()) + "\n", encoding="utf-8")
+            "\n".join(package_folders()) + "\n", encoding="utf-8")
     return python
 
 
@@ -393,10 +393,6 @@ def _post(settings: ClusterSettings, path: str, body: dict) -> dict:
     except urllib.error.HTTPError as err:
         raise ClusterError(f"{settings.rest_url}{path}: HTTP {err.code}: "
                            f"{err.read().decode(errors='replace')[:500]}") from None
-
-
-def _library_paths() -> list[str]:
-    return list(dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]))
 
 
 def _flatten(values: dict, prefix: str = "") -> dict[str, str]:

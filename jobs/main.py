@@ -73,9 +73,8 @@ def local_environment(
     flink_config.set_string("python.client.executable", sys.executable)
     # In thread mode the interpreter inside the JVM starts from the base installation, not
     # this virtualenv: it is told where the packages and the project are.
-    flink_config.set_string("python.pythonpath", os.pathsep.join(
-        dict.fromkeys([str(PROJECT_ROOT), sysconfig.get_path("purelib"),
-                       sysconfig.get_path("platlib")])))
+    flink_config.set_string("python.pythonpath", os.pathsep.join([str(PROJECT_ROOT),
+                                                                  *package_folders()]))
     # A Python step holds its output and the watermark until its bundle ends (process mode).
     flink_config.set_string("python.fn-execution.bundle.time", str(config.job.python_bundle_time_ms))
     # A local run that keeps failing should stop and say why, not restart forever.
@@ -87,6 +86,14 @@ def local_environment(
     if config.job.checkpoint_interval_ms:
         env.enable_checkpointing(config.job.checkpoint_interval_ms)
     return env
+
+
+def package_folders() -> list[str]:
+    """This interpreter's package folders: its own and those a `.pth` file added (a virtualenv
+    that borrows another's libraries, as the cluster's and the package test's Python do)."""
+    own = [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+    borrowed = [path for path in sys.path if Path(path).name in ("site-packages", "dist-packages")]
+    return list(dict.fromkeys(own + borrowed))
 
 
 def add_kinesis_sources(env: StreamExecutionEnvironment, config: Config) -> list:

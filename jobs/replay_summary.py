@@ -2,8 +2,8 @@
 
 A replay that wrote nothing must not look like success: records the sink refused for a reason a
 setting fixes (a backfill older than the Timestream memory store, with magnetic store writes
-off; a metric file whose records break Timestream's limits) make the replay exit with
-`REFUSED_EXIT` and name the fix. Stray events (see
+off, or than an InfluxDB retention policy; a metric file whose records break the store's limits)
+make the replay exit with `REFUSED_EXIT` and name the fix. Stray events (see
 `jobs.event_guard`) and unreadable records are reported, not failed on: the data is at fault,
 and the rest of it was written.
 
@@ -20,14 +20,27 @@ from pathlib import Path
 import orjson
 
 REFUSED_EXIT = 3
-SINK_REFUSED = "timestream_refused"
 EVENTS = "(events)"
+SINKS = {"timestream_refused": "Timestream", "influxdb_refused": "InfluxDB"}  # reason -> sink
 MEMORY_STORE_FIX = (
     "records older than the Timestream memory store were refused: set "
     "Timestream.magnetic.writes=true (and enable magnetic store writes on the tables), or raise "
     "Timestream.memory.retention.hours to cover the replayed times, then replay again")
-OTHER_REFUSAL_FIX = ("Timestream refused records for good: read their messages in the dead "
+RETENTION_POLICY_FIX = (
+    "points older than the InfluxDB retention policy's duration were refused: lengthen it "
+    "(ALTER RETENTION POLICY ... DURATION ...) or write to a policy that covers the replayed "
+    "times (InfluxDB.api v2 with InfluxDB.database DATABASE/POLICY), then replay again")
+OTHER_REFUSAL_FIX = ("{sink} refused records for good: read their messages in the dead "
                      "letters, fix the metric file or setting they name, then replay again")
+# (refusal reason, words of the server's message, its fix): the first that matches. None: no
+# setting fixes it. A Timestream record more than 15 minutes ahead of the wall clock is work
+# the files left open, closed at their end by a timeout that falls after now (a contact still
+# queued expires hours later).
+REFUSAL_FIXES = (
+    ("timestream_refused", "in the future", None),
+    ("timestream_refused", "magnetic store writes are off", MEMORY_STORE_FIX),
+    ("influxdb_refused", "beyond retention policy", RETENTION_POLICY_FIX),
+)
 
 
 @dataclass
@@ -52,7 +65,7 @@ class ReplaySummary:
 
     def lines(self) -> list[str]:
         if not self.written_counted:
-            out = ["written: not counted here (the sink is Timestream; its tables hold them)"]
+            out = ["written: not counted here (the sink's tables hold them)"]
         else:
             out = [f"written: {sum(self.written.values()):,} records"]
             out += [f"  {table}: {n:,}" for table, n in sorted(self.written.items())]
@@ -66,12 +79,14 @@ class ReplaySummary:
 
 
 def refusal_fix(reason: str, message: str) -> str | None:
-    """The fix for a record the sink refused, or None when no setting fixes it: a record more
-    than 15 minutes ahead of the wall clock is work the files left open, closed at their end
-    by a timeout that falls after now (a contact still queued expires hours later)."""
-    if reason != SINK_REFUSED or "in the future" in message:
+    """The fix for a record the sink refused (`REFUSAL_FIXES`, else a pointer to its message),
+    or None when it is no refusal or no setting fixes it."""
+    if reason not in SINKS:
         return None
-    return MEMORY_STORE_FIX if "magnetic store writes are off" in message else OTHER_REFUSAL_FIX
+    for refused, words, fix in REFUSAL_FIXES:
+        if reason == refused and words in message:
+            return fix
+    return OTHER_REFUSAL_FIX.format(sink=SINKS[reason])
 
 
 def jsonl_file(target: str) -> Path | None:

@@ -3,7 +3,8 @@
 import orjson
 
 from jobs.replay_summary import (
-    EVENTS, MEMORY_STORE_FIX, OTHER_REFUSAL_FIX, REFUSED_EXIT, file_end, jsonl_file, summarise,
+    EVENTS, MEMORY_STORE_FIX, OTHER_REFUSAL_FIX, REFUSED_EXIT, RETENTION_POLICY_FIX, file_end,
+    jsonl_file, summarise,
 )
 
 
@@ -12,8 +13,8 @@ def append(path, *lines: dict) -> None:
         out.writelines(orjson.dumps(line) + b"\n" for line in lines)
 
 
-def refused(table: str, message: str) -> dict:
-    return {"reason": "timestream_refused", "message": message, "table": table, "record": {}}
+def refused(table: str, message: str, sink: str = "timestream") -> dict:
+    return {"reason": f"{sink}_refused", "message": message, "table": table, "record": {}}
 
 
 OLD = "time 1 is older than the memory store retention (6 h) and magnetic store writes are off"
@@ -55,7 +56,23 @@ def test_other_refusals_exit_non_zero_pointing_at_their_messages(tmp_path):
     dead = tmp_path / "dead.jsonl"
     append(dead, refused("queue_interval", "record of 3000 bytes (at most 2048)"))
     summary = summarise(dead, 0, None, 0)
-    assert (summary.exit_code, summary.fixes) == (REFUSED_EXIT, [OTHER_REFUSAL_FIX])
+    assert (summary.exit_code, summary.fixes) == (
+        REFUSED_EXIT, [OTHER_REFUSAL_FIX.format(sink="Timestream")])
+
+
+BEYOND_RETENTION = ("refused by InfluxDB (400): partial write: points beyond retention policy "
+                    "dropped=1")  # what influxd 1.8 answers
+
+
+def test_points_older_than_the_influxdb_retention_policy_exit_non_zero_naming_it(tmp_path):
+    dead = tmp_path / "dead.jsonl"
+    append(dead, refused("queue_interval", BEYOND_RETENTION, sink="influxdb"),
+           refused("agent_interval", "field type conflict", sink="influxdb"))
+    summary = summarise(dead, 0, None, 0)
+    assert summary.exit_code == REFUSED_EXIT
+    assert summary.fixes == [RETENTION_POLICY_FIX, OTHER_REFUSAL_FIX.format(sink="InfluxDB")]
+    assert "  queue_interval: influxdb_refused: 1" in summary.lines()
+    assert summary.lines()[-2:] == [f"fix: {fix}" for fix in summary.fixes]
 
 
 def test_targets_that_are_not_files_are_said_not_counted(tmp_path):

@@ -80,8 +80,9 @@ class MetricSinkFunction(KeyedProcessFunction):
         self._rejected = group.counter("recordsRejected")
         self._refused = group.counter("recordsDeadLettered")
         self._superseded = group.counter("recordsSuperseded")
-        self._latency_ms = 0
-        group.gauge("lastWriteLatencyMs", lambda: self._latency_ms)
+        # A counter, not a gauge: Flink reads a Python gauge from its metric threads, which in
+        # thread mode call into the interpreter outside the task (the JVM crashed in take_gil).
+        self._write_ms = group.counter("writeMillis")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
         self._pending.add(value[1])
@@ -105,7 +106,7 @@ class MetricSinkFunction(KeyedProcessFunction):
         if records:
             started = time.monotonic()
             outcome = self._writer.write(table, records, now_ms=int(time.time() * 1000))
-            self._latency_ms = int((time.monotonic() - started) * 1000)
+            self._write_ms.inc(int((time.monotonic() - started) * 1000))
             self._written.inc(outcome.written)
             self._batches.inc(outcome.calls)
             self._retries.inc(outcome.retries)

@@ -15,7 +15,7 @@ BENCH_ARGS ?=
 .PHONY: demo test bench setup prerequisites connectors lint clean
 
 demo: setup
-	$(PY) -m jobs.cli demo --duration $(DURATION) $(if $(SINK),--sink $(SINK))
+	$(PY) -m cli demo --duration $(DURATION) $(if $(SINK),--sink $(SINK))
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -24,13 +24,13 @@ bench: setup
 	$(PY) -m benchmarks --records $(BENCH_RECORDS) $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check jobs connectors simulator benchmarks deploy docker tests main.py
+	$(VENV)/bin/ruff check jobs cli connectors simulator benchmarks deploy docker tests main.py
 
 setup: prerequisites $(VENV)/.installed node_modules/.installed $(JAR) $(INFLUXD)
 
 prerequisites:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] in ((3, 11), (3, 12)) else "Python 3.11 or 3.12 is needed; found " + sys.version.split()[0] + ". Install python3.11, or run make PYTHON=/path/to/python3.11")'
-	@$(PYTHON) -m jobs.prerequisites
+	@$(PYTHON) -m cli.prerequisites
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@echo "setup: Python virtualenv and dependencies (about a minute the first time)"
@@ -60,5 +60,5 @@ $(INFLUXD):
 	else echo "setup: the local InfluxDB needs Go (https://go.dev/dl) or Debian's influxdb package" >&2; exit 1; fi
 
 clean:
-	-$(PY) -m jobs.cli dev down 2>/dev/null
+	-$(PY) -m cli dev down 2>/dev/null
 	rm -rf $(VENV) node_modules connectors/target .local

@@ -24,16 +24,15 @@ from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecution
 from pyflink.datastream.connectors import Sink
 from pyflink.java_gateway import get_gateway
 
-from jobs.config import (
-    DEFAULT_PYTHON_MODE, PYTHON_EXECUTION_MODES, Config, JobSettings, TimestreamSettings,
-)
+from connectors.settings import TimestreamSettings
+from jobs.config import DEFAULT_PYTHON_MODE, PYTHON_EXECUTION_MODES, Config, JobSettings
 from jobs.main import use_local_credentials
 from jobs.operators import held_state
 from jobs.pipeline import (
     DEAD_LETTERS, build_job, event_streams, parse, use_python_mode,
 )
-from jobs.prerequisites import free_ports
-from jobs.replay import replay
+from cli.prerequisites import free_ports
+from cli.replay import replay
 
 RESULT = "RESULT "
 SINK_FILE = "timestream.jsonl"
@@ -59,9 +58,10 @@ def bench_config(out: Path, parallelism: int, python_mode: str = DEFAULT_PYTHON_
 
 def build_passthrough(env: StreamExecutionEnvironment, config: Config,
                       raw: list[DataStream], span: tuple[int, int] | None = None,
-                      keyed: bool = False) -> None:
+                      counts: str | None = None, keyed: bool = False) -> None:
     """Source and parse as the job has them, every parsed event (both feeds) discarded; with
-    `keyed`, after a keyed operator that reads and writes one state value per event."""
+    `keyed`, after a keyed operator that reads and writes one state value per event. Nothing
+    is written or dead-lettered, so nothing is counted in `counts`."""
     use_python_mode(env, config)
     parsed = parse(raw, config, span)
     contacts, agents = event_streams(parsed, config)
@@ -78,8 +78,8 @@ def build_passthrough(env: StreamExecutionEnvironment, config: Config,
 
 
 def build_keyed(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream],
-                span: tuple[int, int] | None = None) -> None:
-    build_passthrough(env, config, raw, span, keyed=True)
+                span: tuple[int, int] | None = None, counts: str | None = None) -> None:
+    build_passthrough(env, config, raw, span, counts, keyed=True)
 
 
 class CountPerKey(KeyedProcessFunction):

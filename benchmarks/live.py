@@ -30,14 +30,15 @@ from pathlib import Path
 import boto3
 
 from benchmarks.report import Measurement, Target, percentile
-from jobs.config import Config, JobSettings, KinesisSettings, TimestreamSettings
-from jobs.demo import start_logged, stop_group
-from jobs.events import AgentEvent, ContactEvent, parse_record
-from jobs.landed import landed_records
-from jobs.local_stack import StackSettings, Stream, down, up
+from connectors.settings import KinesisSettings, TimestreamSettings
+from jobs.config import Config, JobSettings
+from cli.demo import start_logged, stop_group
+from jobs.core.events import AgentEvent, ContactEvent, parse_record
+from cli.landed import landed_records
+from cli.local_stack import StackSettings, Stream, down, up
 from jobs.main import CONNECTOR_JAR
 from jobs.metrics import load_catalogue
-from jobs.prerequisites import free_ports, require_connector_jar
+from cli.prerequisites import free_ports, require_connector_jar
 from simulator.centre import AGENT_FEED, CONTACT_FEED
 from simulator.publish import KinesisPublisher, publish_paced
 from simulator.settings import CentreSettings
@@ -237,7 +238,7 @@ def measure(out: Path, rate: float, seconds: float, warmup_s: float,
         print("start-up: 150 s of history put; launching `connect-metrics run`",
               file=sys.stderr, flush=True)
         launched = time.monotonic()
-        job = start_logged([sys.executable, "-m", "jobs.cli", "run", "--config", str(properties)],
+        job = start_logged([sys.executable, "-m", "cli", "run", "--config", str(properties)],
                            out / "job.log")
         watch.start()
         while not watch.first_seen:

@@ -1,4 +1,4 @@
-"""Parse throughput of `jobs.events.parse_record` on one core, agent events and contact events
+"""Parse throughput of `jobs.core.events.parse_record` on one core, agent events and contact events
 apart, with orjson (what the job uses) and with the standard json module.
 
     python -m benchmarks.parse_throughput
@@ -24,8 +24,8 @@ from collections.abc import Callable
 
 import orjson
 
-from jobs import events
-from jobs.events import AgentEvent, ContactEvent, parse_record
+from jobs.core import events
+from jobs.core.events import AgentEvent, ContactEvent, parse_record
 from simulator.records import (
     Agent,
     AgentState,

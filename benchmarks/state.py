@@ -1,6 +1,6 @@
 """State: a simulated 24-hour day through the job's parser and keyed operators, in memory.
 
-Events go through `jobs.events.parse_record` and, keyed as the job keys them (contact id, plus
+Events go through `jobs.core.events.parse_record` and, keyed as the job keys them (contact id, plus
 the link to the previous contact; agent ARN), into `ContactLifecycleFunction` and
 `AgentActivityFunction` themselves (see `benchmarks.keyed`). The watermark trails the newest
 event time by the job's 5 s of allowed disorder. Every simulated hour the state is weighed key
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from benchmarks.keyed import KeyedRunner
 from benchmarks.report import Measurement, Target
-from jobs.contacts import DEFAULT_SETTINGS as CONTACT_SETTINGS
-from jobs.contacts import link_event
-from jobs.events import AgentEvent, ContactEvent, parse_record
+from jobs.core.contacts import DEFAULT_SETTINGS as CONTACT_SETTINGS
+from jobs.core.contacts import link_event
+from jobs.core.events import AgentEvent, ContactEvent, parse_record
 from jobs.operators import AgentActivityFunction, ContactLifecycleFunction
 from simulator.settings import OFFICE_DAY, CentreSettings
 from simulator.simulation import Simulation

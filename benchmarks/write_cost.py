@@ -3,7 +3,7 @@ raw-event layout (one record per event, plus one per contact in an agent snapsho
 
 Ours are the records the full job wrote in the throughput run (its JSON-lines sink holds
 exactly what `WriteRecords` would get). The raw layout's are built from the same files with
-the job's parser and `connectors.raw_events`, as `Timestream.raw.tables=true` writes them.
+the job's parser and `jobs.raw_events`, as `Timestream.raw.tables=true` writes them.
 Bytes are counted two ways: the record as compact JSON (its share of the `WriteRecords`
 payload) and what Timestream meters for it (`connectors.timestream.record_size`: names and
 values of dimensions and measures, plus the time).
@@ -20,9 +20,9 @@ import orjson
 
 from benchmarks.data import Dataset
 from benchmarks.report import Measurement, Target, per_agent_hour
-from connectors.raw_events import event_records
+from jobs.raw_events import event_records
 from connectors.timestream import record_size, version_now
-from jobs.events import DeadLetter, parse_record
+from jobs.core.events import DeadLetter, parse_record
 
 PART = "write cost"
 MAX_SHARE = 0.1

@@ -14,7 +14,8 @@ from pathlib import Path
 import orjson
 from pyflink.datastream import KeyedProcessFunction, RuntimeContext
 
-from jobs.config import KinesisSettings
+from connectors.counts import CountsFile
+from connectors.settings import KinesisSettings
 
 MAX_KINESIS_RECORD_BYTES = 1_000_000
 KEPT_RAW_CHARS = 256_000
@@ -105,20 +106,27 @@ def dead_letter_writer(target: str, kinesis: KinesisSettings):
 
 
 class DeadLetterFunction(KeyedProcessFunction):
-    """Writes each dead letter (already JSON) to the configured target."""
+    """Writes each dead letter (already JSON) to the configured target; with `counts` (a
+    replay's counts file, `connectors.counts`), then counts it there."""
 
-    def __init__(self, target: str, kinesis: KinesisSettings):
+    def __init__(self, target: str, kinesis: KinesisSettings, counts: str | None = None):
         check_target(target)
         self._target = target
         self._kinesis = kinesis
+        self._counts_path = counts
 
     def open(self, runtime_context: RuntimeContext):
         self._writer = dead_letter_writer(self._target, self._kinesis)
+        self._counts = CountsFile(self._counts_path) if self._counts_path else None
         self._written = runtime_context.get_metrics_group().counter("deadLettersWritten")
 
     def process_element(self, value, ctx):
         self._writer.write(value)
         self._written.inc()
+        if self._counts is not None:
+            self._counts.dead_lettered(orjson.loads(value))
 
     def close(self):
         self._writer.close()
+        if self._counts is not None:
+            self._counts.close()

@@ -28,7 +28,7 @@ from influxdb_client import Point, WritePrecision
 
 from connectors.retry import BoundedRetry
 from connectors.timestream import WriteOutcome
-from jobs.config import InfluxDBSettings
+from connectors.settings import InfluxDBSettings
 
 TOKEN_ENVIRONMENT_VARIABLE = "CONNECT_METRICS_INFLUXDB_TOKEN"
 _REFUSED = {400, 413, 422}  # the server will not take these lines however often they are sent

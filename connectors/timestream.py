@@ -17,7 +17,6 @@ import orjson
 from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
 
 from connectors.retry import BoundedRetry
-from jobs.metrics import NOT_WRITTEN, MetricTable
 
 MAX_RECORDS_PER_CALL = 100
 _RETRYABLE_CODES = {
@@ -40,29 +39,40 @@ def version_now() -> int:
     return time.time_ns() // 1000
 
 
-def to_record(metric: MetricTable, row: Mapping[str, object], version: int,
+@dataclass(frozen=True)
+class RecordShape:
+    """How a row becomes a record: its measure name, the columns that are dimensions, the time
+    column, and columns not written at all; the other columns are measures."""
+
+    measure_name: str
+    dimensions: tuple[str, ...]
+    time_column: str
+    not_written: tuple[str, ...] = ()
+
+
+def to_record(shape: RecordShape, row: Mapping[str, object], version: int,
               zone: tzinfo = timezone.utc) -> dict:
-    """One multi-measure record: dimensions and time from the file header, measures from the
-    rest. `zone` is the job's SQL time zone, in which TIMESTAMP values are wall-clock times."""
+    """One multi-measure record of `row`, shaped by `shape`. `zone` is the job's SQL time zone,
+    in which TIMESTAMP values are wall-clock times."""
     dimensions = [
         {"Name": name, "Value": str(row[name]), "DimensionValueType": "VARCHAR"}
-        for name in metric.dimensions
+        for name in shape.dimensions
         if row[name] is not None and str(row[name]) != ""
     ]
     measures = [
         measure
         for name, value in row.items()
-        if name not in metric.dimensions and name != metric.time_column
-        and name not in NOT_WRITTEN
+        if name not in shape.dimensions and name != shape.time_column
+        and name not in shape.not_written
         for measure in [_measure(name, value, zone)]
         if measure is not None
     ]
     return {
         "Dimensions": dimensions,
-        "MeasureName": metric.measure_name,
+        "MeasureName": shape.measure_name,
         "MeasureValueType": "MULTI",
         "MeasureValues": measures,
-        "Time": str(_epoch_millis(row[metric.time_column], zone)),
+        "Time": str(_epoch_millis(row[shape.time_column], zone)),
         "TimeUnit": "MILLISECONDS",
         "Version": version,
     }

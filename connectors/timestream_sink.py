@@ -20,10 +20,10 @@ from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import ListStateDescriptor, ValueStateDescriptor
 
+from connectors.counts import CountsFile
 from connectors.dead_letter import jsonl_path
-from connectors.sink_target import ACCEPTED_FORMS
+from connectors.settings import ACCEPTED_FORMS, InfluxDBSettings, TimestreamSettings
 from connectors.timestream import JsonLinesRecordWriter, RecordLimits, TimestreamWriter
-from jobs.config import InfluxDBSettings, TimestreamSettings
 
 SINK_DEAD_LETTERS = OutputTag("sink-dead-letters", Types.STRING())
 END_OF_INPUT = 2**63 - 1  # the final watermark
@@ -56,11 +56,15 @@ def record_writer(settings: TimestreamSettings, influxdb: InfluxDBSettings):
 
 
 class MetricSinkFunction(KeyedProcessFunction):
-    """Input: (table, record JSON) keyed by table. Side output: records refused for good."""
+    """Input: (table, record JSON) keyed by table. Side output: records refused for good.
+    With `counts` (a replay's counts file, `connectors.counts`), each flush appends what it
+    wrote."""
 
-    def __init__(self, settings: TimestreamSettings, influxdb: InfluxDBSettings):
+    def __init__(self, settings: TimestreamSettings, influxdb: InfluxDBSettings,
+                 counts: str | None = None):
         self._settings = settings
         self._influxdb = influxdb
+        self._counts_path = counts
         influx = settings.target == "influxdb"
         self._target = "influxdb" if influx else "timestream"
         self._refusal = f"{self._target}_refused"
@@ -73,6 +77,7 @@ class MetricSinkFunction(KeyedProcessFunction):
         self._count = runtime_context.get_state(ValueStateDescriptor("pending-count", Types.INT()))
         self._timer = runtime_context.get_state(ValueStateDescriptor("flush-timer", Types.LONG()))
         self._writer = record_writer(self._settings, self._influxdb)
+        self._counts = CountsFile(self._counts_path) if self._counts_path else None
         group = runtime_context.get_metrics_group().add_group(self._target)
         self._written = group.counter("recordsWritten")
         self._batches = group.counter("batches")
@@ -113,6 +118,8 @@ class MetricSinkFunction(KeyedProcessFunction):
             self._rejected.inc(outcome.rejected)
             self._superseded.inc(outcome.superseded)
             self._refused.inc(len(outcome.refused))
+            if self._counts is not None:
+                self._counts.written(table, outcome.written)
             for record, reason in outcome.refused:
                 yield SINK_DEAD_LETTERS, orjson.dumps({
                     "reason": self._refusal, "message": reason,
@@ -124,3 +131,7 @@ class MetricSinkFunction(KeyedProcessFunction):
         if due is not None:
             ctx.timer_service().delete_processing_time_timer(due)
             self._timer.clear()
+
+    def close(self):
+        if self._counts is not None:
+            self._counts.close()

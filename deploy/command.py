@@ -229,7 +229,7 @@ def _session(region: str | None) -> tuple[Any, str]:
 
 def _build() -> Path:
     from deploy.package import build_package
-    from jobs import prerequisites
+    from cli import prerequisites
     from jobs.main import CONNECTOR_JAR
 
     prerequisites.require_connector_jar(CONNECTOR_JAR)

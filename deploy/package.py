@@ -3,7 +3,7 @@
 Layout of the zip (MSF runs `main.py` from its root; `run_options` names the rest):
 
     main.py                               the entry script
-    app/jobs/*.py, app/connectors/*.py    the job's packages
+    app/jobs/**/*.py, app/connectors/*.py the job's packages (not `cli/`: the command line stays out)
     app/sql/*.sql                         the metric definitions (found next to `jobs/`)
     lib/connect-metrics-connectors.jar    the shaded connector jar (`jarfile`)
     lib/python/...                        unpacked wheels of the libraries the MSF runtime lacks

@@ -22,7 +22,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from jobs.config import Config
-from jobs.local_stack import Stream, create_streams, create_timestream_tables
+from cli.local_stack import Stream, create_streams, create_timestream_tables
 from jobs.metrics import timestream_tables
 
 WAIT_S = 120.0

@@ -16,75 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jobs.service_levels import ServiceLevelError, ServiceLevels, thresholds
+from connectors.settings import ConfigError, InfluxDBSettings, KinesisSettings, TimestreamSettings
+from jobs.core.service_levels import ServiceLevelError, ServiceLevels, thresholds
 
 MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
 MSF_GROUP_PREFIX = "kinesis.analytics."
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class ConfigError(ValueError):
-    """A configuration value or file that cannot be used; the message names it and the fix."""
-
-
-@dataclass(frozen=True)
-class KinesisSettings:
-    region: str = "us-east-1"
-    endpoint: str = "http://127.0.0.1:4568"
-    agent_stream: str = "agent-events"
-    contact_stream: str = "contact-events"
-    initial_position: str = "TRIM_HORIZON"
-    poll_interval_ms: int = 250
-    shard_discovery_interval_ms: int = 10_000
-    idle_clock_ms: int = 1_000
-
-
-@dataclass(frozen=True)
-class TimestreamSettings:
-    region: str = "us-east-1"
-    endpoint: str = "http://127.0.0.1:4570"
-    database: str = "connect_metrics"
-    target: str = "timestream"
-    batch_size: int = 100
-    flush_interval_ms: int = 250
-    max_retry_seconds: int = 300
-    memory_retention_hours: int = 6
-    magnetic_writes: bool = False
-    raw_tables: bool = False
-
-
-INFLUXDB_APIS = ("v1", "v2", "v3")
-"""The write API: v1 `/write` (InfluxDB 1.x, and 2.x/3 through their v1 compatibility), v2
-`/api/v2/write` (InfluxDB 2.x, Timestream for InfluxDB 2), v3 `/api/v3/write_lp` (InfluxDB 3)."""
-
-
-@dataclass(frozen=True)
-class InfluxDBSettings:
-    """Where `Timestream.target` `influxdb` writes. `database` is the v1/v3 database or the v2
-    bucket. The token comes from `token.secret.arn` (AWS Secrets Manager) when set, else from
-    `token`, else from the CONNECT_METRICS_INFLUXDB_TOKEN environment variable; a server
-    without authentication needs none."""
-
-    url: str = "http://127.0.0.1:8086"
-    api: str = "v1"
-    database: str = "connect_metrics"
-    org: str = ""
-    token: str = ""
-    token_secret_arn: str = ""
-    batch_lines: int = 5_000
-
-    def __post_init__(self) -> None:
-        if self.api not in INFLUXDB_APIS:
-            raise ConfigError(f"api: {self.api!r}; use " + ", ".join(INFLUXDB_APIS))
-        if not self.url.startswith(("http://", "https://")):
-            raise ConfigError(f"url: {self.url!r} is not an http:// or https:// URL")
-        if not self.database:
-            raise ConfigError("database must not be empty (the database, or the v2 bucket)")
-        if self.api == "v2" and not self.org:
-            raise ConfigError("org is needed with api v2 (the organization of the bucket)")
-        if self.batch_lines <= 0:
-            raise ConfigError("batch.lines must be positive")
-
 
 PYTHON_EXECUTION_MODES = ("process", "thread")
 """PyFlink's `python.execution-mode`: Python functions in a Python process of their own, or
@@ -124,7 +61,7 @@ class JobSettings:
         return {"interval_minutes": self.interval_minutes}
 
     def service_levels(self) -> ServiceLevels:
-        """Each queue's service-level thresholds (`jobs.service_levels`)."""
+        """Each queue's service-level thresholds (`jobs.core.service_levels`)."""
         return ServiceLevels.parse(self.service_level_thresholds,
                                    self.service_level_queue_thresholds)
 
@@ -147,7 +84,8 @@ class JobSettings:
         except ServiceLevelError as err:
             raise ConfigError(
                 f"service.level.queue.thresholds: {err}; use QUEUE=SECONDS[,SECONDS...] entries "
-                "separated by ';', the queue by id or ARN, such as QUEUE_ID=120;OTHER_ID=20,30"
+                "separated by ';', the queue by id, ARN or name:NAME, such as "
+                "QUEUE_ID=120;name:Sales=20,30"
             ) from None
         try:
             ZoneInfo(self.reporting_time_zone)

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectors.timestream import RecordShape
+
 HEADER_KEYS = ("dimensions", "time", "measure_name")
 NOT_WRITTEN = ("window_time",)
 """Columns a query may return for other files' sake that are not written to Timestream."""
@@ -46,6 +48,10 @@ class MetricTable:
     dimensions: tuple[str, ...]
     time_column: str
     measure_name: str
+
+    @property
+    def record_shape(self) -> RecordShape:
+        return RecordShape(self.measure_name, self.dimensions, self.time_column, NOT_WRITTEN)
 
     def reads(self, name: str) -> bool:
         """Whether the query names the view or table `name` (comments aside)."""
@@ -121,7 +127,7 @@ def _in_dependency_order(tables: list[MetricTable]) -> list[MetricTable]:
 
 def timestream_tables(sql_dir: Path, raw_tables: bool) -> list[str]:
     """Every Timestream table the job writes: one per metric file, and the raw-event tables."""
-    from connectors.raw_events import RAW_TABLES
+    from jobs.raw_events import RAW_TABLES
 
     tables = [metric.table for metric in load_catalogue(sql_dir)]
     return tables + list(RAW_TABLES) if raw_tables else tables

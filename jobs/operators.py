@@ -1,18 +1,18 @@
-"""Thin Flink operators around the pure state machines: load state, call the core, store state,
-set event-time timers, emit typed rows. All domain logic lives in `jobs.agents` and
-`jobs.contacts`.
+"""Thin Flink operators around the pure cores of `jobs.core`: load state, call the core, store
+state, set timers, emit typed rows. The domain logic lives in the cores.
 """
 
 from __future__ import annotations
 
+import orjson
 from pyflink.common import Row
 from pyflink.common.typeinfo import Types
 from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
 from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor
 
-from jobs import agents, contacts, gauges
-from jobs.event_order import DUPLICATE, LATE, EventOrder
-from jobs.service_levels import ServiceLevels
+from jobs.core import agents, contacts, gauges, queue_naming
+from jobs.core.event_order import DUPLICATE, LATE, EventOrder
+from jobs.core.service_levels import ServiceLevels
 
 AGENT_TRANSITION_TYPE = Types.ROW_NAMED(
     ["agent_id", "instance_id", "from_activity", "to_activity", "time_in_previous_ms", "at_ms"],
@@ -187,7 +187,7 @@ CONTACT_COMPLETED_TYPE = Types.ROW_NAMED(
 def contact_rows(output, levels: ServiceLevels):
     """(side output tag or None for the main output, row) of one contact core output; each
     row carries its queue's service-level thresholds (`levels`)."""
-    thresholds = list(levels.for_queue(output.queue_id))
+    thresholds = list(levels.candidates(output.queue_id))
     if isinstance(output, contacts.PhaseTransition):
         return None, Row(output.contact_id, output.instance_id, output.queue_id, output.channel,
                          output.initiation_method, output.from_phase, output.to_phase,
@@ -393,3 +393,63 @@ def _counts(counts: gauges.AgentCounts) -> tuple:
     return (counts.online, counts.available, counts.on_contact, counts.after_contact_work,
             counts.non_productive, counts.error, counts.staffed, counts.slots_active,
             counts.slots_available)
+
+
+NAME_WAIT_MS = 60_000  # the longest a service-level record waits for its queue's name
+
+
+class QueueNamingFunction(KeyedProcessFunction):
+    """Key: instance and queue (`queue_naming.queue_key`). Input and output: the sink's (table,
+    record JSON) of the tables `QueueNaming.needs`, `queue_names` among them, whose newest name
+    this keeps (`queue_naming.QueueNaming` says what a name changes). A
+    service-level record that needs a name not known yet is held until the name comes, at most
+    `NAME_WAIT_MS` of processing time or to the end of a bounded run; then the default
+    thresholds apply."""
+
+    def __init__(self, naming: queue_naming.QueueNaming):
+        self._naming = naming
+
+    def open(self, runtime_context: RuntimeContext):
+        self._name = runtime_context.get_state(ValueStateDescriptor("name", Types.STRING()))
+        self._held = runtime_context.get_list_state(
+            ListStateDescriptor("held", Types.PICKLED_BYTE_ARRAY()))
+        self._due = runtime_context.get_state(ValueStateDescriptor("release_at", Types.LONG()))
+
+    def process_element(self, value, ctx: KeyedProcessFunction.Context):
+        table, text = value
+        record = orjson.loads(text)
+        if table == queue_naming.NAMES_TABLE:
+            self._name.update(queue_naming.record_name(record))
+            yield value
+            yield from self._release()
+            return
+        name = self._name.value()
+        if self._naming.waits(record, name):
+            self._held.add((table, text))
+            if self._due.value() is None:
+                due = ctx.timer_service().current_processing_time() + NAME_WAIT_MS
+                ctx.timer_service().register_processing_time_timer(due)
+                ctx.timer_service().register_event_time_timer(END_OF_INPUT)
+                self._due.update(due)
+            return
+        yield from self._settled(table, record, text, name)
+
+    def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        due = self._due.value()
+        if timestamp == END_OF_INPUT or (due is not None and timestamp >= due):
+            yield from self._release()  # else a timer of records the name released before
+
+    def _release(self):
+        held = list(self._held.get() or ())
+        self._held.clear()
+        self._due.clear()
+        name = self._name.value()
+        for table, text in held:
+            yield from self._settled(table, orjson.loads(text), text, name)
+
+    def _settled(self, table: str, record: dict, text: str, name: str | None):
+        settled = self._naming.settle(table, record, name)
+        if settled is record:
+            yield table, text
+        elif settled is not None:
+            yield table, orjson.dumps(settled).decode()

@@ -31,20 +31,21 @@ from pyflink.table import Schema, StreamTableEnvironment
 
 from connectors.dead_letter import DeadLetterFunction
 from connectors.kinesis_source import is_clock
-from connectors.raw_events import agent_event_records, contact_event_records
+from jobs.raw_events import agent_event_records, contact_event_records
 from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, MetricSinkFunction
-from jobs.clock import FeedClocks
+from jobs.core.clock import FeedClocks
+from jobs.core.queue_naming import QueueNaming, queue_key
 from jobs.config import Config
-from jobs.event_guard import EventTimeGuard
-from jobs.events import AgentEvent, ContactEvent, DeadLetter, ParseOptions, parse_record
+from jobs.core.event_guard import EventTimeGuard
+from jobs.core.events import AgentEvent, ContactEvent, DeadLetter, ParseOptions, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
-from jobs.agents import AgentSettings
-from jobs.contacts import LifecycleSettings, link_event
+from jobs.core.agents import AgentSettings
+from jobs.core.contacts import LifecycleSettings, link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
     CONTACTS_COMPLETED, NAMES, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, AgentActivityFunction,
-    ContactLifecycleFunction, RealtimeGaugesFunction, queue_change,
+    ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction, queue_change,
 )
 
 LOG = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ PARSED_TYPE = Types.TUPLE([Types.LONG(), Types.INT(), Types.STRING(), Types.PICK
 """What the parse step emits: (event time, kind, key, the event or `Tick`); see `event_streams`."""
 TICK, EVENT, LINK = 0, 1, 2
 """The kinds, as `io.connectmetrics.events.EventTime` has them: a clock tick, an event of the
-key's own, an event for another contact's key (`jobs.contacts.link_event`)."""
+key's own, an event for another contact's key (`jobs.core.contacts.link_event`)."""
 AGENT_EVENTS = OutputTag("agent-events", PARSED_TYPE)
 AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
@@ -75,7 +76,7 @@ SINK_NAME = "metric sink"
 
 class ParseRecords(ProcessFunction):
     """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters; a
-    source clock row to a `Tick` of each feed (see `jobs.clock`). Events and ticks go out as
+    source clock row to a `Tick` of each feed (see `jobs.core.clock`). Events and ticks go out as
     `PARSED_TYPE`, so that the JVM reads their event time and key (`event_streams`): contact
     events by contact id, with the link a transfer or callback adds for the contact it came
     from; agent events by agent ARN."""
@@ -144,7 +145,7 @@ class ToTimestreamRecord(FlatMapFunction):
         if value.get_row_kind() in (RowKind.UPDATE_BEFORE, RowKind.DELETE):
             return
         row = {name: python_value(v) for name, v in zip(self._columns, value)}
-        record = to_record(self._metric, row, version=version_now(), zone=self._zone)
+        record = to_record(self._metric.record_shape, row, version=version_now(), zone=self._zone)
         yield self._metric.table, orjson.dumps(record).decode()
 
 
@@ -173,10 +174,12 @@ def use_python_mode(env: StreamExecutionEnvironment, config: Config) -> None:
 
 
 def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStream],
-              span: tuple[int, int] | None = None) -> StreamTableEnvironment:
+              span: tuple[int, int] | None = None,
+              counts: str | None = None) -> StreamTableEnvironment:
     """Add the whole job to `env`, reading the given raw-record streams; `span` is a replay's
-    event-time span (`jobs.event_guard.replay_span`), None for a live run. Returns the table
-    environment of its SQL part (whose settings MSF checks like the environment's).
+    event-time span (`jobs.core.event_guard.replay_span`), None for a live run; `counts` a replay's
+    counts file (`connectors.counts`), None for none. Returns the table environment of its SQL
+    part (whose settings MSF checks like the environment's).
 
     Sources run at the job's parallelism, so every step up to the keyed state machines is a
     forward connection and each shard's order (which is each agent's order) is kept.
@@ -237,7 +240,19 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     _register_view(t_env, "names", gauges.get_side_output(NAMES), "at_ms")
 
     zone = config.job.reporting_time_zone
-    records = [_metric_records(t_env, metric, zone) for metric in catalogue]
+    naming = QueueNaming(config.job.service_levels(),
+                         name_tag=config.timestream.target == "influxdb")
+    records, by_queue = [], []
+    for metric in catalogue:
+        named = naming.needs(metric.table, metric.dimensions)
+        (by_queue if named else records).append(_metric_records(t_env, metric, zone))
+    if by_queue:
+        records.append(
+            (by_queue[0].union(*by_queue[1:]) if len(by_queue) > 1 else by_queue[0])
+            .key_by(_queue_key, key_type=Types.STRING())
+            .process(QueueNamingFunction(naming), output_type=SINK_RECORD_TYPE)
+            .name("queue names").uid("queue-naming")
+        )
     if config.timestream.raw_tables:
         records.append(
             contacts.events.union(agents.events)
@@ -247,7 +262,7 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
     written = (
         union.key_by(lambda r: r[0], key_type=Types.STRING())
-        .process(MetricSinkFunction(config.timestream, config.influxdb),
+        .process(MetricSinkFunction(config.timestream, config.influxdb, counts),
                  output_type=Types.STRING())
         .name(SINK_NAME).uid("metric-sink")
     )
@@ -255,14 +270,14 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         written.get_side_output(SINK_DEAD_LETTERS)
     )
     dead_letters.key_by(lambda _: 0, key_type=Types.INT()).process(
-        DeadLetterFunction(config.job.dead_letter, config.kinesis)
+        DeadLetterFunction(config.job.dead_letter, config.kinesis, counts)
     ).name("dead-letters").uid("dead-letters")
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
     return t_env
 
 
 def _raw_event_records(event):
-    """The event in the raw-event table layout (`connectors.raw_events`)."""
+    """The event in the raw-event table layout (`jobs.raw_events`)."""
     version = version_now()
     if isinstance(event, ContactEvent):
         rows = contact_event_records(event, version)
@@ -270,6 +285,10 @@ def _raw_event_records(event):
         rows = agent_event_records(event, version)
     for table, record in rows:
         yield table, orjson.dumps(record).decode()
+
+
+def _queue_key(record) -> str:
+    return queue_key(orjson.loads(record[1]))
 
 
 def _queue_changes(row):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobs.config import JobSettings
-from jobs.service_levels import ServiceLevels
+from jobs.core.service_levels import ServiceLevels
 from simulator.faults import FaultSettings
 from simulator.scenarios import every_feature
 from simulator.centre import Emitted
@@ -225,14 +225,19 @@ def assert_close(ours: dict, expected: dict, names, where) -> None:
 def truth_service_levels(truth: TruthList, levels: ServiceLevels) -> dict[tuple, dict]:
     """queue_service_level as the truth implies it for each queue's own thresholds, keyed like
     `latest` (channel, queue_id, threshold_s, start): every contact that left its queue
-    answered, abandoned or for a callback, against each threshold of its queue."""
+    answered, abandoned or for a callback, against each threshold of its queue (a queue
+    given by name has its name in the instance: name targets go to queues never renamed)."""
+    (instance,) = truth.of("instance")
+    names = {queue["queue_id"]: queue["name"] for queue in instance["queues"]}
+    renamed = {rename["queue_id"] for rename in truth.of("queue_renamed")}
+    assert not any(map(levels.needs_name, renamed)), "name targets on a renamed queue"
     rows: dict[tuple, dict] = defaultdict(lambda: defaultdict(int))
     for contact in truth.of("contact"):
         left, outcome = contact["left_queue_at"], contact["queue_outcome"]
         if left is None or outcome not in REMOVED:
             continue
         waited = left - contact["enqueued_at"]
-        for seconds in levels.for_queue(contact["queue_id"]):
+        for seconds in levels.for_queue(contact["queue_id"], names.get(contact["queue_id"])):
             row = rows[(contact["channel"], contact["queue_id"], str(seconds), minute(left))]
             row["contacts_removed"] += 1
             row["contacts_removed_within"] += waited <= seconds * 1000
@@ -240,7 +245,7 @@ def truth_service_levels(truth: TruthList, levels: ServiceLevels) -> dict[tuple,
     # The interval lines count 20 and 60 s on their own: where a queue has those, both agree.
     for line in truth.of("interval"):
         for seconds in SERVICE_LEVELS_S:
-            if seconds in levels.for_queue(line["queue_id"]):
+            if seconds in levels.for_queue(line["queue_id"], names.get(line["queue_id"])):
                 key = (line["channel"], line["queue_id"], str(seconds), line["interval_start"])
                 assert rows.get(key, {}).get("contacts_removed_within", 0) == (
                     line[f"contacts_removed_in_{seconds}"]), key

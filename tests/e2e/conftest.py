@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import (
-    PROJECT_ROOT, Config, InfluxDBSettings, JobSettings, KinesisSettings, TimestreamSettings,
-)
-from jobs import local_influxdb
-from jobs.local_stack import StackSettings, down, up
+from connectors.settings import InfluxDBSettings, KinesisSettings, TimestreamSettings
+from jobs.config import PROJECT_ROOT, Config, JobSettings
+from cli import local_influxdb
+from cli.local_stack import StackSettings, down, up
 from jobs.metrics import load_catalogue
-from jobs.prerequisites import free_ports, require_connector_jar
+from cli.prerequisites import free_ports, require_connector_jar
 from jobs.main import CONNECTOR_JAR
 
 

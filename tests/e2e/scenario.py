@@ -75,8 +75,8 @@ def put(client, stream: str, records: list[bytes]) -> None:
 def landed(config) -> list:
     """The rows the configured sink target holds, as `LandedRecord`s: the Timestream emulator's
     (one per upsert key, the highest version) or InfluxDB's, read back with InfluxQL."""
-    from jobs.influxdb_landed import influxdb_records
-    from jobs.landed import as_timestream_table, landed_records
+    from cli.influxdb_landed import influxdb_records
+    from cli.landed import as_timestream_table, landed_records
 
     if config.timestream.target == "influxdb":
         return influxdb_records(config.influxdb.url, config.influxdb.database)
@@ -105,8 +105,10 @@ def stop_group(process: subprocess.Popen) -> None:
     wait_group_gone(process)
 
 
-def expected_rows(minute: int = MINUTE) -> set:
-    """What `contact_records(minute)` and `agent_records(minute)` must produce, as `rows()`."""
+def expected_rows(minute: int = MINUTE, sink: str = "timestream") -> set:
+    """What `contact_records(minute)` and `agent_records(minute)` must produce, as `rows()`,
+    for the `sink` target (InfluxDB's queue rows carry a `queue_name` tag: no snapshot names
+    these queues, so it holds their ids)."""
     def queued(count: int) -> tuple:
         """Contacts only entered the queue in this minute: every other count is zero and the
         averages and service levels, with nothing to divide by, are left out."""
@@ -117,11 +119,13 @@ def expected_rows(minute: int = MINUTE) -> set:
         return tuple(sorted([("contacts_queued", str(count)), *((name, "0") for name in zeros),
                              *((name, "0.0") for name in seconds)]))
 
+    def queue(channel: str, queue_id: str) -> tuple:
+        named = (("queue_name", queue_id),) if sink == "influxdb" else ()
+        return (("channel", channel), ("instance_id", INSTANCE), ("queue_id", queue_id), *named)
+
     return {
-        ("queue_interval", minute,
-         (("channel", "VOICE"), ("instance_id", INSTANCE), ("queue_id", "q-sales")), queued(2)),
-        ("queue_interval", minute,
-         (("channel", "CHAT"), ("instance_id", INSTANCE), ("queue_id", "q-support")), queued(1)),
+        ("queue_interval", minute, queue("VOICE", "q-sales"), queued(2)),
+        ("queue_interval", minute, queue("CHAT", "q-support"), queued(1)),
         ("agents_online", minute, (("instance_id", INSTANCE),), (("agents_online", "2"),)),
     }
 
@@ -129,7 +133,7 @@ def expected_rows(minute: int = MINUTE) -> set:
 def start_job(properties: Path, log: Path, *extra: str) -> subprocess.Popen:
     """`connect-metrics run` in its own process group, so the whole job can be stopped."""
     return subprocess.Popen(
-        [sys.executable, "-m", "jobs.cli", "run", "--config", str(properties), *extra],
+        [sys.executable, "-m", "cli", "run", "--config", str(properties), *extra],
         cwd=PROJECT_ROOT, env=CLI_ENV, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
 

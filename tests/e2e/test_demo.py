@@ -12,9 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from jobs.config import PROJECT_ROOT, JobSettings, KinesisSettings
-from jobs.prerequisites import port_in_use
-from jobs.top.render import ALL_QUEUES
+from connectors.settings import KinesisSettings
+from jobs.config import PROJECT_ROOT, JobSettings
+from cli.prerequisites import port_in_use
+from cli.top.render import ALL_QUEUES
 from tests.conftest import CLI_ENV
 from tests.e2e.conftest import write_properties
 
@@ -28,7 +29,7 @@ def test_demo_shows_the_dashboard_and_stops_everything_on_ctrl_c(job_config, tmp
                      kinesis=replace(config.kinesis, idle_clock_ms=KinesisSettings().idle_clock_ms))
     properties = write_properties(config, tmp_path / "demo.json")
     demo = subprocess.Popen(
-        [sys.executable, "-m", "jobs.cli", "demo", "--config", str(properties)],
+        [sys.executable, "-m", "cli", "demo", "--config", str(properties)],
         cwd=PROJECT_ROOT, env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )

@@ -19,7 +19,7 @@ import pytest
 
 from deploy.upload import code_key
 from jobs.metrics import load_catalogue
-from jobs.prerequisites import free_ports, port_in_use
+from cli.prerequisites import free_ports, port_in_use
 from tests.conftest import CLI_ENV
 from tests.e2e import moto_cloudformation
 from tests.e2e.scenario import kill_group
@@ -74,7 +74,7 @@ def aws_env(**extra: str) -> dict[str, str]:
 
 def deploy(cwd: Path, *arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "deploy", *arguments],
+        [sys.executable, "-m", "cli", "deploy", *arguments],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
     )
 

@@ -1,8 +1,9 @@
 """dashboards/connect-metrics-influxdb.json, every panel query executed against the local InfluxDB.
 
-Known points go in with the sink's own writer; each panel's InfluxQL runs as Grafana would send
-it (the range macro made concrete) and must return the series the panel draws, with the values
-computed here from the points written.
+Known points go in with the sink's own writer, the queue tables' points tagged with their queue's
+name as the job tags them for InfluxDB (`jobs.core.queue_naming`); each panel's InfluxQL runs as
+Grafana would send it (the range macro made concrete) and must return the series the panel
+draws, labelled by queue name, with the values computed here from the points written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from collections import defaultdict
 import pytest
 
 from connectors.influxdb import InfluxDBWriter, WriteEndpoint, influxql
-from jobs.config import PROJECT_ROOT, InfluxDBSettings
+from connectors.settings import InfluxDBSettings
+from jobs.config import PROJECT_ROOT
+from jobs.core.queue_naming import NAME_TAG, QueueNaming
+from jobs.core.service_levels import ServiceLevels
 from jobs.schema import written_tables
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +29,8 @@ INSTANCE = "i-1"
 QUEUES = (("q-sales", "VOICE"), ("q-support", "CHAT"))
 THRESHOLDS = {"q-sales": (20,), "q-support": (20, 120)}  # each queue's own targets
 RANGE = "time > now() - 1h"
+NAMES = {"q-sales": "Sales line"}  # each queue's newest name; q-support was never named
+NAMING = QueueNaming(ServiceLevels.parse("20,120", "q-sales=20"), name_tag=True)  # THRESHOLDS
 
 
 def targets(dashboard: dict) -> dict[str, list[dict]]:
@@ -47,6 +53,8 @@ class Centre:
                                else str(v), "Type": kinds[type(v)]} for k, v in measures.items()],
             "Time": str(at_ms), "Version": 1,
         }
+        if "queue_id" in dims:
+            record = NAMING.settle(table, record, NAMES.get(dims["queue_id"]))
         assert self.writer.write(table, [record], at_ms).written == 1
         self.points[table].append((dims, at_ms, measures))
 
@@ -135,6 +143,12 @@ def by_queue(series: list[dict]) -> dict[tuple, list[dict]]:
     return {(s["tags"]["queue_id"], s["tags"]["channel"]): s["rows"] for s in series}
 
 
+def labelled_by_name(series: list[dict]) -> bool:
+    """Whether each series carries its queue's newest name, or its id when never named."""
+    return all(s["tags"][NAME_TAG] == NAMES.get(s["tags"]["queue_id"], s["tags"]["queue_id"])
+               for s in series)
+
+
 def test_the_dashboard_has_the_timestream_dashboards_panels():
     assert [(p["title"], p["type"]) for p in DASHBOARD["panels"]] == [
         (p["title"], p["type"]) for p in TIMESTREAM["panels"]]
@@ -163,6 +177,8 @@ def test_every_field_and_tag_a_query_names_is_one_the_sink_writes():
             assert read and read <= tables.keys(), (title, read)
             aliases = set(re.findall(r'AS "(\w+)"', query))
             columns = set().union(*(tables[t].columns for t in read))
+            if any("queue_id" in tables[t].columns for t in read):
+                columns.add(NAME_TAG)  # the job's tag on the queue tables' InfluxDB rows
             for name in re.findall(r'"(\w+)"', query):
                 assert name in columns | aliases | read, (title, name)
 
@@ -197,7 +213,8 @@ def test_queues_now(centre):
                                               ("Oldest contact in queue", "oldest_contact_age")])
 def test_queue_gauges_over_time(centre, title, field):
     (target,) = targets(DASHBOARD)[title]
-    assert target["alias"] == "$tag_queue_id $tag_channel"
+    assert target["alias"] == "$tag_queue_name $tag_channel"
+    assert labelled_by_name(run(centre, target))
     series = by_queue(run(centre, target))
     assert series.keys() == set(QUEUES)
     for (queue, channel), rows in series.items():
@@ -270,8 +287,9 @@ def level_sums(centre: Centre, seconds: str, queue: str | None = None) -> dict:
 
 def test_service_level_per_quarter_hour(centre):
     per_queue, everything = targets(DASHBOARD)["Service level"]
-    assert per_queue["alias"] == "$tag_queue_id $tag_channel $tag_threshold_s s"
+    assert per_queue["alias"] == "$tag_queue_name $tag_channel $tag_threshold_s s"
     series = run(centre, per_queue)
+    assert labelled_by_name(series)
     assert {(s["tags"]["queue_id"], int(s["tags"]["threshold_s"])) for s in series} == {
         (q, seconds) for q, thresholds in THRESHOLDS.items() for seconds in thresholds}
     for one in series:
@@ -289,6 +307,8 @@ def test_service_level_per_quarter_hour(centre):
 
 def test_average_handle_time(centre):
     (target,) = targets(DASHBOARD)["Average handle time"]
+    assert target["alias"] == "$tag_queue_name $tag_channel"
+    assert labelled_by_name(run(centre, target))
     series = by_queue(run(centre, target))
     assert series.keys() == set(QUEUES)
     for (queue, channel), rows in series.items():

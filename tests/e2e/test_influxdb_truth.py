@@ -2,18 +2,21 @@
 simulated minutes across the reporting time zone's midnight, at `SPEED` times real time), the
 job (`connect-metrics run`) reading them, and every metric table read back from the local
 InfluxDB with InfluxQL equal to the simulator's ground truth, compared as the Timestream truth
-tests compare (`tests.truth`): counts exact, durations within 1 ms, gauges at every instant."""
+tests compare (`tests.truth`): counts exact, durations within 1 ms, gauges at every instant.
+Every point of a queue table carries a `queue_name` tag that is one of its queue's names."""
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from dataclasses import replace
 
 import pytest
 
 from jobs.config import PROJECT_ROOT
-from jobs.influxdb_landed import influxdb_records
-from jobs.service_levels import ServiceLevels
+from cli.influxdb_landed import influxdb_records
+from jobs.core.queue_naming import NAME_TAG
+from jobs.core.service_levels import ServiceLevels
 from simulator.faults import FaultSettings
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import closing_events, publish, rows, start_job, stop_group
@@ -59,18 +62,41 @@ def test_every_table_read_back_from_influxdb_equals_the_ground_truth(local_stack
     print(f"\n{len(events)} events put in {put_s:.0f} s; InfluxDB settled {settled_s:.0f} s "
           f"after start, {len(lines)} points")
 
+    lines, tagged = without_name_tags(lines, truth)
+    second_queue = truth.of("instance")[0]["queues"][1]["queue_id"]
+    assert {"Support", "Support line"} <= tagged[second_queue]  # renamed at 10 minutes
     compared = assert_tables_equal_truth(lines, truth, zone)
     assert compared.days == 2  # the span crosses midnight
     assert compared.realtime_rows > 50 and compared.agent_instants > 150
     levels = assert_service_levels_equal_truth(lines, truth, zone, ServiceLevels.parse("20,60", ""))
     assert {seconds for _, seconds in levels} == {"20", "60"}
-    second_queue = truth.of("instance")[0]["queues"][1]["queue_id"]
     names = assert_names_equal_truth(lines, truth)
     assert [name for _, name in names[second_queue]] == ["Support", "Support line"]
     assert assert_agents_equal_truth(lines, truth) > 150
     dead = tmp_path / "dead-letters.jsonl"
     letters = dead.read_text().splitlines() if dead.exists() else []
     assert [line for line in letters if "influxdb_refused" in line] == []
+
+
+def without_name_tags(lines: list[dict], truth) -> tuple[list[dict], dict[str, set[str]]]:
+    """The points without their `queue_name` tags, as the truth compares them, once each tag is
+    checked: one of the names its queue had, or its id (a queue never named, or a row written
+    before the job learned the name). Also the tags each queue's points carried."""
+    (instance,) = truth.of("instance")
+    names: dict[str, set[str]] = defaultdict(set)
+    for named in [*instance["queues"], *truth.of("queue_renamed")]:
+        names[named["queue_id"]].add(named["name"])
+    tagged: dict[str, set[str]] = defaultdict(set)
+    out = []
+    for line in lines:
+        dims = {d["Name"]: d["Value"] for d in line["record"]["Dimensions"]}
+        if "queue_id" in dims and line["table"] != "queue_names":
+            queue = dims["queue_id"]
+            assert dims.get(NAME_TAG) in names.get(queue, set()) | {queue}, (line["table"], dims)
+            tagged[queue].add(dims[NAME_TAG])
+        kept = [d for d in line["record"]["Dimensions"] if d["Name"] != NAME_TAG]
+        out.append({**line, "record": {**line["record"], "Dimensions": kept}})
+    return out, tagged
 
 
 def settled(config, job, log, end_ms: int) -> list[dict]:

@@ -14,9 +14,9 @@ import pytest
 
 from connectors import influxdb as influx
 from connectors.influxdb import InfluxDBWriteError, InfluxDBWriter, WriteEndpoint
-from jobs import local_influxdb
-from jobs.config import InfluxDBSettings
-from jobs.influxdb_landed import influxdb_records
+from cli import local_influxdb
+from connectors.settings import InfluxDBSettings
+from cli.influxdb_landed import influxdb_records
 
 pytestmark = pytest.mark.e2e
 

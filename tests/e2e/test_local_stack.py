@@ -13,12 +13,13 @@ import boto3
 import pytest
 
 from connectors.influxdb import InfluxDBWriter, WriteEndpoint
-from jobs.config import Config, InfluxDBSettings, KinesisSettings, TimestreamSettings
-from jobs.influxdb_landed import influxdb_records
-from jobs.landed import landed_records
-from jobs.local_stack import StackSettings, down, status, up
-from jobs.prerequisites import SetupError, port_in_use
-from jobs.prerequisites import free_ports
+from connectors.settings import InfluxDBSettings, KinesisSettings, TimestreamSettings
+from jobs.config import Config
+from cli.influxdb_landed import influxdb_records
+from cli.landed import landed_records
+from cli.local_stack import StackSettings, down, status, up
+from cli.prerequisites import SetupError, port_in_use
+from cli.prerequisites import free_ports
 
 pytestmark = pytest.mark.e2e
 

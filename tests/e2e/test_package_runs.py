@@ -19,9 +19,9 @@ import pytest
 
 from deploy.package import build_package
 from jobs.config import PROJECT_ROOT
-from jobs.flink_cluster import python_without_the_checkout
-from jobs.landed import landed_records
-from jobs.local_stack import create_timestream_tables
+from cli.flink_cluster import python_without_the_checkout
+from cli.landed import landed_records
+from cli.local_stack import create_timestream_tables
 from jobs.main import CONNECTOR_JAR
 from jobs.metrics import load_catalogue
 from tests.conftest import CLI_ENV

@@ -12,9 +12,10 @@ import boto3
 import orjson
 import pytest
 
-from jobs.config import PROJECT_ROOT, KinesisSettings
-from jobs.landed import landed_records
-from jobs.local_stack import create_timestream_tables
+from connectors.settings import KinesisSettings
+from jobs.config import PROJECT_ROOT
+from cli.landed import landed_records
+from cli.local_stack import create_timestream_tables
 from simulator.records import AgentState, ContactFacts, agent_event, contact_event
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import AVAILABLE, INSTANCE, SALES, agent, put, start_job, stop_group

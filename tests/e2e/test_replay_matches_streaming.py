@@ -24,7 +24,7 @@ DURATION_MS = 10 * 60_000
 
 def simulate(properties: Path, start: str, *out: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "simulate", "--config", str(properties),
+        [sys.executable, "-m", "cli", "simulate", "--config", str(properties),
          "--agents", "10", "--queues", "2", "--rate", "6", "--duration", "10m", "--seed", "5",
          "--start", start, "--speed", "100000", *out],
         cwd=PROJECT_ROOT, env=CLI_ENV, check=True, capture_output=True,
@@ -54,7 +54,7 @@ def test_replay_and_the_streaming_run_write_the_same_records(local_stack, job_co
 
     replayed = tmp_path / "replayed.jsonl"
     subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "replay", str(recording), "--config", str(properties),
+        [sys.executable, "-m", "cli", "replay", str(recording), "--config", str(properties),
          "--sink", f"jsonl:{replayed}"],
         cwd=PROJECT_ROOT, env=CLI_ENV, check=True, capture_output=True, timeout=300,
     )

@@ -13,11 +13,12 @@ from pathlib import Path
 import orjson
 import pytest
 
-from jobs import cli
-from jobs.config import PROJECT_ROOT, Config, JobSettings, TimestreamSettings
-from jobs.prerequisites import free_ports
-from jobs.replay import replay
-from jobs.replay_summary import EVENTS, MEMORY_STORE_FIX, REFUSED_EXIT
+from cli import commands
+from connectors.settings import TimestreamSettings
+from jobs.config import PROJECT_ROOT, Config, JobSettings
+from cli.prerequisites import free_ports
+from cli.replay import replay
+from cli.replay_summary import EVENTS, MEMORY_STORE_FIX, REFUSED_EXIT
 from simulator.faults import FaultSettings
 from tests.e2e.conftest import e2e_sql_dir, write_properties
 from tests.operator.test_metrics_truth import FAULTS
@@ -110,7 +111,7 @@ def test_a_backfill_older_than_the_memory_store_exits_non_zero_naming_the_fix(tm
     config = replace(config, job=replace(config.job, sql_dir=str(e2e_sql_dir(tmp_path / "e2e"))))
     properties = write_properties(config, tmp_path / "properties.json")
 
-    assert cli.main(["replay", str(recording), "--config", str(properties)]) == REFUSED_EXIT
+    assert commands.main(["replay", str(recording), "--config", str(properties)]) == REFUSED_EXIT
     err = capsys.readouterr().err
     assert "warning: the files start before the memory store" in err
     assert "queue_interval: timestream_refused" in err

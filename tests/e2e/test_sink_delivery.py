@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from connectors.influxdb import InfluxDBWriter, WriteEndpoint
-from jobs import local_influxdb
+from cli import local_influxdb
 from jobs.config import Config
-from jobs.prerequisites import free_ports
+from cli.prerequisites import free_ports
 from tests.e2e.conftest import write_properties
 from tests.e2e.scenario import (
     INSTANCE, MINUTE, agent_records, contact_records, expected_rows, kill_group, landed, put, rows,
@@ -89,7 +89,7 @@ def test_pending_records_survive_a_crash_and_land_once_after_restore(local_stack
         time.sleep(3)
     finally:
         stop_group(second)
-    assert rows(table(config)) == expected_rows()
+    assert rows(table(config)) == expected_rows(sink=config.timestream.target)
     assert len(table(config)) == 3
 
 
@@ -199,7 +199,9 @@ def test_an_outage_of_30_s_loses_nothing(local_stack, job_config, tmp_path, sink
     # closed by the second batch.
     heartbeat_window = ("agents_online", MINUTE + 120_000,
                         (("instance_id", INSTANCE),), (("agents_online", "1"),))
-    assert rows(table(config)) == expected_rows(MINUTE) | expected_rows(later) | {heartbeat_window}
+    target = config.timestream.target
+    assert rows(table(config)) == (expected_rows(MINUTE, target) | expected_rows(later, target)
+                                   | {heartbeat_window})
 
 
 def test_a_point_influxdb_refuses_is_dead_lettered_with_its_reason(local_stack, job_config,
@@ -229,7 +231,7 @@ def test_a_point_influxdb_refuses_is_dead_lettered_with_its_reason(local_stack, 
     assert letters[0]["message"].startswith("refused by InfluxDB (400): partial write: field "
                                             "type conflict")
     assert letters[0]["record"]["Time"] == str(MINUTE)
-    queue_rows = {row for row in expected_rows() if row[0] == "queue_interval"}
+    queue_rows = {row for row in expected_rows(sink="influxdb") if row[0] == "queue_interval"}
     assert {row for row in rows(table(config)) if row[0] == "queue_interval"} == queue_rows
 
 

@@ -20,15 +20,16 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from connectors.influxdb import InfluxDBWriter, WriteEndpoint
-from jobs import cli
-from jobs.config import Config, InfluxDBSettings, TimestreamSettings
-from jobs.local_stack import create_timestream_tables
-from jobs.prerequisites import free_ports
-from jobs.top.emulator import EmulatorStore
-from jobs.top.influxdb import InfluxDBStore
-from jobs.top.live import Screen, watch
-from jobs.top.render import ALL_QUEUES, TITLE, render
-from jobs.top.snapshot import load
+from cli import commands
+from connectors.settings import InfluxDBSettings, TimestreamSettings
+from jobs.config import Config
+from cli.local_stack import create_timestream_tables
+from cli.prerequisites import free_ports
+from cli.top.emulator import EmulatorStore
+from cli.top.influxdb import InfluxDBStore
+from cli.top.live import Screen, watch
+from cli.top.render import ALL_QUEUES, TITLE, render
+from cli.top.snapshot import load
 from tests.e2e.conftest import influxdb_server, write_properties
 
 pytestmark = pytest.mark.e2e
@@ -351,7 +352,7 @@ def test_connect_metrics_top_prints_frames_and_exits_0(emulator, tmp_path, capsy
     now = int(time.time() * 1000) // 5_000 * 5_000
     write_centre(emulator, now)
     properties = write_properties(emulator.config(), tmp_path / "application_properties.json")
-    code = cli.main(["top", "--config", str(properties), "--frames", "2", "--refresh", "0.1",
+    code = commands.main(["top", "--config", str(properties), "--frames", "2", "--refresh", "0.1",
                      "--width", "140"])
     out = capsys.readouterr().out
     assert code == 0

@@ -12,8 +12,8 @@ import boto3
 import orjson
 import pytest
 
-from jobs.influxdb_landed import influxdb_records
-from jobs.landed import landed_records
+from cli.influxdb_landed import influxdb_records
+from cli.landed import landed_records
 from tests.e2e.scenario import (
     agent_records, contact_records, expected_rows, put, rows, start_job, stop_group,
 )
@@ -45,7 +45,7 @@ def test_events_travel_from_kinesis_through_sql_to_the_database(local_stack, job
 
     started = time.monotonic()
     job = start_job(properties, tmp_path / "job.log", *extra)
-    expected = expected_rows()
+    expected = expected_rows(sink=config.timestream.target)
     try:
         landed = []
         first_row_after = None

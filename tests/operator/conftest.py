@@ -11,7 +11,8 @@ import orjson
 import pytest
 
 from connectors.file_source import file_sources
-from jobs.config import PROJECT_ROOT, Config, JobSettings, TimestreamSettings
+from connectors.settings import TimestreamSettings
+from jobs.config import PROJECT_ROOT, Config, JobSettings
 from jobs.main import local_environment
 from jobs.pipeline import build_job
 

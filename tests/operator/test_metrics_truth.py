@@ -7,7 +7,7 @@ key-casing variants injected: every value of queue_interval, queue_today, queue_
 routing_profile_realtime equals the truth, counts exactly and durations within 1 ms; so do
 agent_realtime (each agent's activity and status) and agent_interval (its time per activity) and
 the service level of queue_service_level and queue_service_level_today, with one queue's target
-at 120 s, one at 20 s and the third at the default 20 and 60 s, and queue_names holds each
+at 120 s (given by its name), one at 20 s (by its id) and the third at the default 20 and 60 s, and queue_names holds each
 queue's name from the snapshots, one queue renamed halfway. With dropped events the error is
 measured and printed (run with -s).
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from simulator.faults import FaultSettings
-from jobs.service_levels import ServiceLevels
+from jobs.core.service_levels import ServiceLevels
 from tests.truth import (
     COUNTS, assert_names_equal_truth, assert_service_levels_equal_truth,
     assert_agents_equal_truth, assert_tables_equal_truth, hour_across_midnight, latest,
@@ -40,8 +40,8 @@ def test_every_table_equals_the_ground_truth(job_output, seed, python_mode):
     events, truth, zone = hour_across_midnight(seed, FAULTS,
                                                queue_renames=((1, 1_800.0, "Support line"),))
     first, second, third = truth.of("instance")[0]["queues"]
-    # Queues by ARN and by id; the third keeps the default.
-    targets = f"{first['arn']}=120;{second['queue_id']}=20"
+    # One queue by its name, one by its id; the third keeps the default.
+    targets = f"name:{first['name']}=120;{second['queue_id']}=20"
     lines = job_output([e.payload for e in events], reporting_time_zone=zone,
                        python_execution_mode=python_mode,
                        service_level_queue_thresholds=targets)

@@ -16,7 +16,7 @@ from deploy.msf_configuration import keys_set, refused
 from jobs.config import Config
 from jobs.main import CONNECTOR_JAR, GATEWAY_PORT_ENV
 from jobs.pipeline import SINK_NAME
-from jobs.prerequisites import require_connector_jar
+from cli.prerequisites import require_connector_jar
 
 
 def env_settings(env: StreamExecutionEnvironment) -> dict[str, str]:

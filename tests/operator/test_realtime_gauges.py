@@ -4,7 +4,7 @@ that arrives after later samples were taken never rewrites them."""
 from __future__ import annotations
 
 from benchmarks.keyed import KeyedRunner
-from jobs.gauges import QueueChange
+from jobs.core.gauges import QueueChange
 from jobs.operators import RealtimeGaugesFunction
 
 INSTANCE = "i1"

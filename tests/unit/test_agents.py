@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from jobs.agents import (
+from jobs.core.agents import (
     CONTACT_STATE_ACTIVITY,
     PRECEDENCE,
     Activity,
@@ -28,7 +28,7 @@ from jobs.agents import (
     snapshot_activity,
     state_size_bytes,
 )
-from jobs.events import (
+from jobs.core.events import (
     AgentContact,
     AgentEvent,
     AgentSnapshot,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.agents import (
+from jobs.core.agents import (
     Activity,
     ActivityTransition,
     AgentFacts,

@@ -86,14 +86,14 @@ def test_shards_are_stable_and_cover_every_shard():
 
 def test_profile_counts_only_worker_samples_per_function():
     raw = [
-        "Thread.run (threading.py:982);process_bundle (beam.py:10);parse (jobs/events.py:5) 7",
-        "Thread.run (threading.py:982);process_bundle (beam.py:10);parse (jobs/events.py:9) 3",
+        "Thread.run (threading.py:982);process_bundle (beam.py:10);parse (jobs/core/events.py:5) 7",
+        "Thread.run (threading.py:982);process_bundle (beam.py:10);parse (jobs/core/events.py:9) 3",
         "Thread.run (threading.py:982);process_bundle (beam.py:12);wait (threading.py:331) 5",
         "Thread.run (threading.py:982);wait (threading.py:331) 100",
     ]
     total, leaf, inclusive = summarise(raw)
     assert total == 15
-    assert leaf["parse (jobs/events.py)"] == 10
+    assert leaf["parse (jobs/core/events.py)"] == 10
     assert leaf["wait (threading.py)"] == 5
     assert inclusive["process_bundle (beam.py)"] == 15
 
@@ -135,8 +135,8 @@ def test_keyed_runner_fires_timers_in_time_order_once_the_watermark_passes():
 
 def test_waits_and_project_code_are_told_apart():
     assert is_wait("Condition.wait (threading.py)")
-    assert not is_wait("parse (jobs/events.py)")
-    assert is_project("parse (jobs/events.py)") and is_project("flush (connectors/timestream.py)")
+    assert not is_wait("parse (jobs/core/events.py)")
+    assert is_project("parse (jobs/core/events.py)") and is_project("flush (connectors/timestream.py)")
     assert not is_project("dump (cloudpickle/cloudpickle_fast.py)")
 
 

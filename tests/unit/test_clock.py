@@ -1,6 +1,6 @@
 """Ticks keep a quiet feed's event time moving with the wall clock."""
 
-from jobs.clock import FeedClocks, Tick
+from jobs.core.clock import FeedClocks, Tick
 
 
 def test_no_tick_before_a_feed_has_an_event():

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from jobs.config import Config, ConfigError
+from connectors.settings import ConfigError
+from jobs.config import Config
 
 
 def test_defaults_target_the_local_emulators():
@@ -83,12 +84,18 @@ def test_the_services_own_run_options_group_is_not_the_jobs():
     ("service.level.thresholds", "20,20", r"service.level.thresholds: a threshold is given twice"),
     ("service.level.queue.thresholds", "q1:120",
      r"service.level.queue.thresholds: 'q1:120' is not QUEUE=SECONDS\[,SECONDS...\]; use "
-     r"QUEUE=SECONDS\[,SECONDS...\] entries separated by ';', the queue by id or ARN"),
+     r"QUEUE=SECONDS\[,SECONDS...\] entries separated by ';', the queue by id, ARN or name:NAME"),
     ("service.level.queue.thresholds", "q1=120;q1=60",
      r"service.level.queue.thresholds: queue q1 is given twice"),
     ("service.level.queue.thresholds", "q1=-5",
      r"service.level.queue.thresholds: queue q1: -5 s is not a positive threshold"),
     ("service.level.queue.thresholds", "=120", r"service.level.queue.thresholds: '=120' is not"),
+    ("service.level.queue.thresholds", "name:=120",
+     r"service.level.queue.thresholds: 'name:=120' is not .* or name:NAME"),
+    ("service.level.queue.thresholds", "name:Sales=20;name:Sales=60",
+     r"service.level.queue.thresholds: queue named Sales is given twice"),
+    ("service.level.queue.thresholds", "name:Sales=soon",
+     r"service.level.queue.thresholds: queue named Sales: 'soon' is not a whole number"),
 ])
 def test_bad_job_settings_name_the_file_group_and_fix(key, value, message):
     groups = [{"PropertyGroupId": "Job", "PropertyMap": {key: value}}]
@@ -113,3 +120,21 @@ def test_each_queue_has_its_own_service_level_thresholds_from_the_properties():
     assert levels.for_queue("q-other") == (20, 60)  # the default, in ascending order
     assert levels.for_queue(None) == ()
     assert Config().job.service_levels().for_queue("q-any") == (20, 60)
+
+
+def test_a_queue_target_may_name_the_queue_and_an_id_target_wins():
+    config = Config.from_property_groups([{"PropertyGroupId": "Job", "PropertyMap": {
+        "service.level.queue.thresholds": "name: Sales line=120 ;name:Back office=300;q-1=30",
+    }}])
+    levels = config.job.service_levels()
+    assert levels.for_queue("q-7", "Sales line") == (120,)
+    assert levels.for_queue("q-7", "Sales") == (20, 60)  # another name: the default
+    assert levels.for_queue("q-7") == (20, 60)  # no name known
+    assert levels.for_queue("q-1", "Sales line") == (30,)  # the id entry wins
+    # What a contact is counted against until its queue's name decides:
+    assert levels.candidates("q-7") == (20, 60, 120, 300)
+    assert levels.candidates("q-1") == (30,)
+    assert (levels.needs_name("q-7"), levels.needs_name("q-1"), levels.needs_name(None)) == (
+        True, False, False)
+    plain = Config().job.service_levels()
+    assert (plain.candidates("q-7"), plain.needs_name("q-7")) == ((20, 60), False)

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from jobs.contacts import (
+from jobs.core.contacts import (
     DEFAULT_SETTINGS,
     HOUR,
     MINUTE,
@@ -25,7 +25,7 @@ from jobs.contacts import (
     state_size_bytes,
     step,
 )
-from jobs.events import ContactEvent
+from jobs.core.events import ContactEvent
 
 T0 = 1_795_428_000_000
 INSTANCE = "inst-1"

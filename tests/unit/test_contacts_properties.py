@@ -19,7 +19,7 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.contacts import (
+from jobs.core.contacts import (
     DEFAULT_SETTINGS,
     MINUTE,
     CompletedContact,
@@ -30,7 +30,7 @@ from jobs.contacts import (
     link_event,
     step,
 )
-from jobs.event_order import LATE, EventOrder, order_key
+from jobs.core.event_order import LATE, EventOrder, order_key
 from tests.unit.test_contacts import T0, Story, envelope
 
 FAR = 10**15

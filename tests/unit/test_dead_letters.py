@@ -7,8 +7,8 @@ import pytest
 from connectors.dead_letter import (
     JsonLinesDeadLetters, KinesisDeadLetters, MAX_KINESIS_RECORD_BYTES, check_target,
 )
-from jobs import cli
-from jobs.events import parse_record
+from cli import commands
+from jobs.core.events import parse_record
 
 
 def letter(raw: bytes) -> str:
@@ -75,5 +75,5 @@ def test_unknown_targets_name_the_supported_forms(target):
 
 
 def test_run_refuses_a_bad_dead_letter_target_before_flink_starts(capsys):
-    assert cli.main(["run", "--dead-letter", "s3://bucket"]) == 2
+    assert commands.main(["run", "--dead-letter", "s3://bucket"]) == 2
     assert "dead-letter target 's3://bucket' is not supported" in capsys.readouterr().err

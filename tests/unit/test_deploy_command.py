@@ -16,8 +16,8 @@ from botocore.exceptions import (
 
 from deploy import DeployError
 from deploy import command
-from jobs import cli
-from jobs.prerequisites import SetupError
+from cli import commands
+from cli.prerequisites import SetupError
 
 ARN = "arn:aws:connect:eu-west-2:123456789012:instance/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 INSTANCE_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -131,7 +131,7 @@ def test_deploy_stops_before_any_work_without_credentials_or_region(
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["deploy", "--bucket", "b", "--instance", ARN, *arguments]) == 2
+    assert commands.main(["deploy", "--bucket", "b", "--instance", ARN, *arguments]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"connect-metrics: error: {message}")
     assert "Traceback" not in err

@@ -22,7 +22,8 @@ from deploy.package import (
     pinned_requirements,
     run_options,
 )
-from jobs.config import Config, KinesisSettings, TimestreamSettings
+from connectors.settings import KinesisSettings, TimestreamSettings
+from jobs.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 # Imported by the job and installed with apache-flink itself in the MSF runtime.

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from jobs.config import PROJECT_ROOT, Config, InfluxDBSettings
-from jobs.flink_cluster import managed_settings
-from jobs.local_stack import StackSettings
+from connectors.settings import InfluxDBSettings
+from jobs.config import PROJECT_ROOT, Config
+from cli.flink_cluster import managed_settings
+from cli.local_stack import StackSettings
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 PROPERTIES_IN_CONTAINER = "/etc/flink/application_properties.json"
@@ -411,3 +412,16 @@ def test_the_dashboard_waits_for_the_database_of_either_target():
     depends = SERVICES["metrics"]["depends_on"]
     assert {name: depends[name]["condition"] for name in ("timestream", "influxdb")} == {
         "timestream": "service_healthy", "influxdb": "service_healthy"}
+
+
+def test_the_job_image_holds_every_package_the_project_installs():
+    """`connect-metrics` in the image (simulator, top) imports `cli` and `deploy`; a package the
+    image's build context leaves out fails only when a container runs it."""
+    import tomllib
+
+    include = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]["find"]["include"]
+    allowed = set((PROJECT_ROOT / "docker" / "Dockerfile.dockerignore").read_text().split())
+    missing = [pattern.rstrip("*") for pattern in include
+               if f"!{pattern.rstrip('*')}/" not in allowed]
+    assert missing == [], f"add !NAME/ to docker/Dockerfile.dockerignore for: {missing}"

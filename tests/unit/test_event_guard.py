@@ -2,7 +2,7 @@
 
 from hypothesis import given, strategies as st
 
-from jobs.event_guard import FUTURE, TOO_OLD, EventTimeGuard, replay_span
+from jobs.core.event_guard import FUTURE, TOO_OLD, EventTimeGuard, replay_span
 
 MINUTE = 60_000
 DAY = 24 * 60 * MINUTE

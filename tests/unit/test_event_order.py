@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 
-from jobs.event_order import BUFFERED, DUPLICATE, LATE, TYPE_RANK, EventOrder, order_key
+from jobs.core.event_order import BUFFERED, DUPLICATE, LATE, TYPE_RANK, EventOrder, order_key
 
 
 @dataclass(frozen=True)

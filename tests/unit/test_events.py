@@ -10,7 +10,7 @@ from datetime import datetime
 import orjson
 import pytest
 
-from jobs.events import (
+from jobs.core.events import (
     DEFAULT_OPTIONS,
     AgentContact,
     AgentEvent,

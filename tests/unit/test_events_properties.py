@@ -16,7 +16,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jobs.events import (
+from jobs.core.events import (
     AgentEvent,
     AgentSnapshot,
     ContactEvent,

@@ -9,9 +9,9 @@ import cloudpickle
 import orjson
 import pytest
 
-from jobs import agents, contacts
-from jobs.events import AgentEvent, ContactEvent, parse_record
-from jobs.fast_pickle import pickled_by_fields
+from jobs.core import agents, contacts
+from jobs.core.events import AgentEvent, ContactEvent, parse_record
+from jobs.core.fast_pickle import pickled_by_fields
 from simulator.centre import Centre
 from simulator.settings import CentreSettings
 

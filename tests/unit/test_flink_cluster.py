@@ -1,4 +1,4 @@
-"""The cluster's REST answers as `jobs.flink_cluster` reads them, from a stand-in server."""
+"""The cluster's REST answers as `cli.flink_cluster` reads them, from a stand-in server."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from jobs import flink_cluster
-from jobs.flink_cluster import NO_WATERMARK, ClusterError, ClusterSettings
+from cli import flink_cluster
+from cli.flink_cluster import NO_WATERMARK, ClusterError, ClusterSettings
 
 JOB = {"vertices": [{"id": "v1", "name": "Source: kinesis agents"},
                     {"id": "v2", "name": "metric sink -> Map"}]}

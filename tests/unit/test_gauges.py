@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from jobs.gauges import (
+from jobs.core.gauges import (
     QUEUE, ROUTING_PROFILE, AgentCounts, AgentView, Board, QueueChange, Tracker, apply,
     first_sample_at, next_sample_at, sample, split_due,
 )

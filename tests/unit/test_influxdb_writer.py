@@ -7,7 +7,7 @@ import pytest
 from connectors.influxdb import (
     InfluxDBWriteError, InfluxDBWriter, WriteEndpoint, newest_versions, read_token, to_line,
 )
-from jobs.config import ConfigError, InfluxDBSettings
+from connectors.settings import ConfigError, InfluxDBSettings
 
 NOW = 1_795_428_060_000
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.prerequisites import (
+from cli.prerequisites import (
     SetupError,
     java_major_version,
     node_major_version,

@@ -1,8 +1,8 @@
 import orjson
 
-from connectors.raw_events import agent_event_records, contact_event_records
+from jobs.raw_events import agent_event_records, contact_event_records
 from connectors.timestream import RecordLimits, check_record
-from jobs.events import parse_record
+from jobs.core.events import parse_record
 from simulator.records import (
     Agent, AgentState, ContactFacts, Queue, RoutingProfile, SnapshotContact, Status, agent_event,
     contact_event,

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from jobs.config import Config
-from jobs.events import AgentEvent, ContactEvent, DeadLetter, parse_record
+from jobs.core.events import AgentEvent, ContactEvent, DeadLetter, parse_record
 from simulator import cli
 from simulator.centre import AGENT_FEED, CONTACT_FEED, HEARTBEAT_MS, Centre, Emitted
 from simulator.faults import FaultSettings

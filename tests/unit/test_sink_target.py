@@ -2,9 +2,10 @@
 
 import pytest
 
-from connectors.sink_target import ACCEPTED_FORMS, check_sink, with_sink
-from jobs import cli
-from jobs.config import Config, ConfigError, InfluxDBSettings
+from cli.sink_target import check_sink, with_sink
+from cli import commands
+from connectors.settings import ACCEPTED_FORMS, ConfigError, InfluxDBSettings
+from jobs.config import Config
 
 
 def test_an_influxdb_url_sets_the_influxdb_group_and_target():
@@ -46,14 +47,14 @@ def test_a_bad_target_in_the_properties_is_refused_too():
 @pytest.mark.parametrize("command", ["run", "replay"])
 def test_the_command_refuses_a_bad_sink_before_the_job_starts(command, tmp_path, capsys,
                                                               monkeypatch):
-    import jobs.prerequisites
+    import cli.prerequisites
 
     started = []
-    monkeypatch.setattr(jobs.prerequisites, "require_java", lambda *a: started.append("java"))
+    monkeypatch.setattr(cli.prerequisites, "require_java", lambda *a: started.append("java"))
     events = tmp_path / "events.jsonl"
     events.write_text("")
     args = [command, "--sink", "bogus:x"] + ([str(events)] if command == "replay" else [])
-    assert cli.main(args) == 2
+    assert commands.main(args) == 2
     err = capsys.readouterr().err
     assert "sink target 'bogus:x' is not one of: timestream" in err
     assert "influxdb:http://HOST:PORT/DATABASE" in err and "Traceback" not in err

@@ -1,6 +1,5 @@
 from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import json
 
@@ -8,16 +7,12 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from connectors.timestream import (
-    JsonLinesRecordWriter, RecordLimits, TimestreamWriteError, TimestreamWriter, check_record,
-    to_record,
+    JsonLinesRecordWriter, RecordLimits, RecordShape, TimestreamWriteError, TimestreamWriter,
+    check_record, to_record,
 )
-from jobs.metrics import MetricTable
 
-METRIC = MetricTable(
-    table="queue_interval", path=Path("sql/queue_interval.sql"), query="SELECT 1", query_line=5,
-    dimensions=("instance_id", "queue_id", "channel"), time_column="window_start",
-    measure_name="queue_interval",
-)
+METRIC = RecordShape(measure_name="queue_interval", dimensions=("instance_id", "queue_id", "channel"),
+                     time_column="window_start", not_written=("window_time",))
 
 
 def test_row_becomes_a_multi_measure_record():
@@ -25,7 +20,7 @@ def test_row_becomes_a_multi_measure_record():
         "instance_id": "i-1", "queue_id": "q-1", "channel": "VOICE",
         "window_start": datetime(2026, 11, 23, 10, 1), "contacts_queued": 3,
         "avg_queue_answer_time": Decimal("12.5"), "service_met": True, "unused": None,
-        "label": "x",
+        "label": "x", "window_time": datetime(2026, 11, 23, 10, 1, 59),
     }
     assert to_record(METRIC, row, version=7) == {
         "Dimensions": [

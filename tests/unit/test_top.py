@@ -9,18 +9,19 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from jobs import cli
-from jobs.config import PROJECT_ROOT, Config, ConfigError, TimestreamSettings
-from jobs.landed import LandedRecord
-from jobs.prerequisites import free_ports
+from cli import commands
+from connectors.settings import ConfigError, TimestreamSettings
+from jobs.config import PROJECT_ROOT, Config
+from cli.landed import LandedRecord
+from cli.prerequisites import free_ports
 from jobs.schema import written_tables
-from jobs.top.emulator import EmulatorStore
-from jobs.top.live import (EMULATOR_REFRESH_S, PLAIN_WIDTH, TIMESTREAM_REFRESH_S, Screen,
+from cli.top.emulator import EmulatorStore
+from cli.top.live import (EMULATOR_REFRESH_S, PLAIN_WIDTH, TIMESTREAM_REFRESH_S, Screen,
                            default_refresh, open_store, read_queue_names)
-from jobs.top.render import ALL_QUEUES, render
-from jobs.top.snapshot import QUEUE_NOW, READS, STALE_SAMPLE_MS, build, load
-from jobs.top.store import Row, StoreError
-from jobs.top.timestream import TimestreamStore, latest_sql
+from cli.top.render import ALL_QUEUES, render
+from cli.top.snapshot import QUEUE_NOW, READS, STALE_SAMPLE_MS, build, load
+from cli.top.store import Row, StoreError
+from cli.top.timestream import TimestreamStore, latest_sql
 
 NOW = 1_795_488_000_000  # 2026-11-24T02:40:00Z
 
@@ -324,7 +325,7 @@ def test_top_once_against_no_emulator_prints_the_error_and_exits_1(tmp_path, cap
     properties = tmp_path / "application_properties.json"
     properties.write_text(json.dumps([{"PropertyGroupId": "Timestream",
                                        "PropertyMap": {"endpoint": f"http://127.0.0.1:{port}"}}]))
-    assert cli.main(["top", "--config", str(properties), "--once"]) == 1
+    assert commands.main(["top", "--config", str(properties), "--once"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("connect-metrics top") and "connect-metrics dev up" in out
 

@@ -2,11 +2,12 @@
 
 import pytest
 
-from jobs.config import Config, InfluxDBSettings, TimestreamSettings
-from jobs.top.influxdb import InfluxDBStore, latest_influxql, rows_from_answer
-from jobs.top.live import open_store
-from jobs.top.snapshot import QUEUE_NOW, READS
-from jobs.top.store import Row, StoreError
+from connectors.settings import InfluxDBSettings, TimestreamSettings
+from jobs.config import Config
+from cli.top.influxdb import InfluxDBStore, latest_influxql, rows_from_answer
+from cli.top.live import open_store
+from cli.top.snapshot import QUEUE_NOW, READS
+from cli.top.store import Row, StoreError
 
 NOW = 1_795_488_000_000
 
@@ -47,7 +48,7 @@ def test_the_store_is_influxdb_when_asked_or_when_the_job_writes_there():
 
 
 def test_an_unreachable_server_is_a_store_error_naming_the_fix():
-    from jobs.prerequisites import free_ports
+    from cli.prerequisites import free_ports
 
     (port,) = free_ports(1)
     store = InfluxDBStore(f"http://127.0.0.1:{port}", "connect_metrics")

@@ -181,7 +181,7 @@ def require_python_module(module: str, fix: str) -> None:
 
 
 def main() -> int:
-    """`python -m jobs.prerequisites`: what `make` checks before any set-up step runs."""
+    """`python -m cli.prerequisites`: what `make` checks before any set-up step runs."""
     try:
         require_java()
         require_maven()

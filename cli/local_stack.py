@@ -1,7 +1,7 @@
 """The local emulator stack behind `connect-metrics dev up | down | status`.
 
 kinesis-mock (Node) stands in for Kinesis and moto's server for Timestream Write; a real InfluxDB
-server (`jobs.local_influxdb`) is the database of the InfluxDB target. All run
+server (`cli.local_influxdb`) is the database of the InfluxDB target. All run
 detached in their own session so they outlive the CLI that started them. Each has a pid file
 that records the pid with the process's start time and command line: `down` then never signals
 a program that later reused the pid, and a second `up` finds and reuses what already runs.
@@ -26,9 +26,9 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobs import local_influxdb
+from cli import local_influxdb
 from jobs.config import PROJECT_ROOT, Config
-from jobs.prerequisites import (
+from cli.prerequisites import (
     SetupError,
     port_in_use,
     require_node,

@@ -79,8 +79,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Union
 
-from jobs.events import AgentContact, AgentEvent, AgentSnapshot, AgentStatus
-from jobs.fast_pickle import pickled_by_fields
+from jobs.core.events import AgentContact, AgentEvent, AgentSnapshot, AgentStatus
+from jobs.core.fast_pickle import pickled_by_fields
 
 
 class Activity(str, Enum):

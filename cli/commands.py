@@ -10,9 +10,10 @@ from pathlib import Path
 
 from deploy import DeployError
 from deploy import command as deploy_command
-from jobs.config import Config, ConfigError, JobSettings
+from connectors.settings import ConfigError
+from jobs.config import Config, JobSettings
 from jobs.metrics import MetricFileError, load_catalogue, timestream_tables
-from jobs.prerequisites import SetupError
+from cli.prerequisites import SetupError
 from simulator import cli as simulator_cli
 
 LOG = logging.getLogger("connect-metrics")
@@ -198,8 +199,8 @@ def _parser() -> argparse.ArgumentParser:
 def _job_config(args: argparse.Namespace, config: Config) -> Config:
     """The configuration with the command line's overrides, checked before Flink starts."""
     from connectors.dead_letter import check_target
-    from connectors.sink_target import check_sink, with_sink
-    from jobs import prerequisites
+    from cli.sink_target import check_sink, with_sink
+    from cli import prerequisites
     from jobs.main import CONNECTOR_JAR, use_local_credentials
 
     job = config.job
@@ -219,8 +220,8 @@ def _job_config(args: argparse.Namespace, config: Config) -> Config:
 
 
 def _replay(args: argparse.Namespace, config: Config) -> int:
-    from jobs.prerequisites import free_ports
-    from jobs.replay import replay
+    from cli.prerequisites import free_ports
+    from cli.replay import replay
 
     return replay(_job_config(args, config), args.files, rest_port=free_ports(1)[0]).exit_code
 
@@ -237,7 +238,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 def _package(args: argparse.Namespace, config: Config) -> int:
     from deploy.package import build_package, run_options
-    from jobs import prerequisites
+    from cli import prerequisites
     from jobs.main import CONNECTOR_JAR
 
     prerequisites.require_connector_jar(CONNECTOR_JAR)
@@ -258,7 +259,7 @@ def _tables(config: Config) -> list[str]:
 
 
 def _dev(args: argparse.Namespace, config: Config) -> int:
-    from jobs import local_stack
+    from cli import local_stack
 
     settings = local_stack.StackSettings.from_config(config, _tables(config))
     if args.action == "up":
@@ -275,7 +276,7 @@ def _dev(args: argparse.Namespace, config: Config) -> int:
 def _cluster(args: argparse.Namespace, config: Config) -> int:
     import json
 
-    from jobs import flink_cluster, local_stack
+    from cli import flink_cluster, local_stack
 
     settings = flink_cluster.ClusterSettings()
     stack = local_stack.StackSettings.from_config(config, _tables(config))
@@ -314,7 +315,7 @@ def _simulate(args: argparse.Namespace, config: Config) -> int:
 
 
 def _top(args: argparse.Namespace, config: Config) -> int:
-    from jobs.top.live import Screen, default_refresh, open_store, read_queue_names, watch
+    from cli.top.live import Screen, default_refresh, open_store, read_queue_names, watch
 
     if (args.refresh is not None and args.refresh <= 0) or (args.frames is not None
                                                              and args.frames < 1):
@@ -330,13 +331,10 @@ def _top(args: argparse.Namespace, config: Config) -> int:
 
 
 def _demo(args: argparse.Namespace, config: Config) -> int:
-    from jobs.demo import run_demo
+    from cli.demo import run_demo
 
-    from connectors.sink_target import with_sink
+    from cli.sink_target import with_sink
 
     config = with_sink(config, args.sink) if args.sink else config
     return run_demo(config, _tables(config), args.duration, args.config, args.sink)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,9 +16,9 @@ import urllib.request
 from pathlib import Path
 
 from connectors.influxdb import InfluxDBQueryError, influxql
-from jobs import local_stack
+from cli import local_stack
 from jobs.config import PROJECT_ROOT
-from jobs.prerequisites import SetupError
+from cli.prerequisites import SetupError
 
 INFLUXD = PROJECT_ROOT / ".local" / "bin" / "influxd"
 INFLUXDB_PORT_SETTING = "the `url` property of the InfluxDB property group"

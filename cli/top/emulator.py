@@ -1,6 +1,6 @@
 """The dashboard's rows from the local Timestream emulator.
 
-moto answers no Timestream queries, but it keeps every record written to it (`jobs.landed`), so
+moto answers no Timestream queries, but it keeps every record written to it (`cli.landed`), so
 the emulator store applies Timestream's semantics itself: one row per dimensions and time, the
 highest version winning, then the newest row of each series within the lookback.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import urllib.error
 from collections.abc import Callable, Sequence
 
-from jobs.landed import LandedRecord, as_timestream_table, landed_records
-from jobs.top.store import Latest, Row, StoreError, typed
+from cli.landed import LandedRecord, as_timestream_table, landed_records
+from cli.top.store import Latest, Row, StoreError, typed
 
 
 class EmulatorStore:

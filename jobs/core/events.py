@@ -69,7 +69,7 @@ from enum import Enum
 
 import orjson
 
-from jobs.fast_pickle import pickled_by_fields
+from jobs.core.fast_pickle import pickled_by_fields
 
 MAX_RECORD_BYTES = 1_048_576
 _NOT_SET_MILLIS = 1  # 1970-01-01T00:00:00.001Z, Connect's "not set"; at or before it: absent
@@ -99,7 +99,7 @@ class DeadLetterReason(str, Enum):
     MISSING_FIELD = "missing_field"
     BAD_TIMESTAMP = "bad_timestamp"
     TOO_LARGE = "record_too_large"
-    EVENT_IN_FUTURE = "event_in_future"  # see jobs.event_guard
+    EVENT_IN_FUTURE = "event_in_future"  # see jobs.core.event_guard
     EVENT_TOO_OLD = "event_too_old"
     UNEXPECTED = "unexpected_error"  # the catch-all: a parser bug, not a bad record
 

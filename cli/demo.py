@@ -10,11 +10,11 @@ import time
 import urllib.error
 from pathlib import Path
 
-from jobs import local_stack
+from cli import local_stack
 from jobs.config import PROJECT_ROOT, Config
-from jobs.landed import landed_records
-from jobs.prerequisites import SetupError
-from jobs.top.live import EMULATOR_REFRESH_S, Screen, open_store, watch
+from cli.landed import landed_records
+from cli.prerequisites import SetupError
+from cli.top.live import EMULATOR_REFRESH_S, Screen, open_store, watch
 
 LOG_DIR = PROJECT_ROOT / ".local"
 SIMULATOR_ARGS = ("--agents", "30", "--queues", "3", "--rate", "6", "--backlog", "10m",
@@ -37,7 +37,7 @@ def run_demo(config: Config, tables: list[str], duration_s: float, config_path: 
     try:
         try:
             local_stack.up(settings)
-            base = [sys.executable, "-m", "jobs.cli"]
+            base = [sys.executable, "-m", "cli"]
             options = ["--config", str(config_path)] if config_path else []
             sink_option = ["--sink", sink] if sink else []
             children.append(start_logged([*base, "run", *options, *sink_option],
@@ -78,7 +78,7 @@ def _check(children: list[subprocess.Popen]) -> None:
 
 def _count_landed(config: Config) -> int:
     from connectors.influxdb import InfluxDBQueryError
-    from jobs.influxdb_landed import influxdb_records
+    from cli.influxdb_landed import influxdb_records
 
     try:
         if config.timestream.target == "influxdb":

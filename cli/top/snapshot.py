@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jobs.config import JobSettings
-from jobs.top.store import Latest, Row, Store
+from cli.top.store import Latest, Row, Store
 
 GAUGE_LOOKBACK_S = 300
 STALE_SAMPLE_MS = JobSettings().gauge_refresh_ms + 15_000

@@ -8,7 +8,7 @@ A point has no version (the last write of a point is the point), so each reads a
 from __future__ import annotations
 
 from connectors.influxdb import influxql, quoted_identifier
-from jobs.landed import LandedRecord
+from cli.landed import LandedRecord
 
 _TYPES = {"integer": "BIGINT", "float": "DOUBLE", "boolean": "BOOLEAN", "string": "VARCHAR"}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from jobs.events import DeadLetterReason
+from jobs.core.events import DeadLetterReason
 
 FUTURE = DeadLetterReason.EVENT_IN_FUTURE
 TOO_OLD = DeadLetterReason.EVENT_TOO_OLD

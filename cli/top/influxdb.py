@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from connectors.influxdb import InfluxDBQueryError, influxql, quoted_identifier
-from jobs.top.store import Latest, Row, StoreError
+from cli.top.store import Latest, Row, StoreError
 
 
 class InfluxDBStore:

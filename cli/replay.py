@@ -10,6 +10,7 @@ import gzip
 import json
 import logging
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -19,11 +20,11 @@ from pyflink.datastream import DataStream, StreamExecutionEnvironment
 
 from connectors.file_source import file_sources, require_files
 from jobs.config import Config
-from jobs.event_guard import replay_span
-from jobs.events import AgentEvent, ContactEvent, parse_record
+from jobs.core.event_guard import replay_span
+from jobs.core.events import AgentEvent, ContactEvent, parse_record
 from jobs.main import local_environment
 from jobs.pipeline import build_job
-from jobs.replay_summary import ReplaySummary, file_end, jsonl_file, summarise
+from cli.replay_summary import ReplaySummary, summarise
 
 LOG = logging.getLogger(__name__)
 SOURCE_NAME = "replay files"
@@ -31,7 +32,7 @@ SOURCE_NAME = "replay files"
 
 def read_files(paths: list[Path], past_bound_ms: int) -> tuple[int, tuple[int, int] | None]:
     """Records in the files (gzip read through), so progress can say how far the replay is,
-    and their event-time span (`jobs.event_guard.replay_span`), which decides the strays."""
+    and their event-time span (`jobs.core.event_guard.replay_span`), which decides the strays."""
     total = 0
     times: list[int] = []
     for path in paths:
@@ -46,26 +47,38 @@ def read_files(paths: list[Path], past_bound_ms: int) -> tuple[int, tuple[int, i
     return total, replay_span(times, past_bound_ms)
 
 
-Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream], tuple[int, int] | None],
-                 None]
+# (environment, configuration, sources, event-time span, counts file)
+Build = Callable[[StreamExecutionEnvironment, Config, list[DataStream], tuple[int, int] | None,
+                  str], None]
 
 
 def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2.0,
            build: Build = build_job) -> ReplaySummary:
     """Run `build` (the job) over the files, then print what it wrote and dead-lettered (see
-    `jobs.replay_summary`); returns that summary, with the seconds from submitting the job to
-    its end."""
+    `cli.replay_summary`, counted by the job in a counts file of its own); returns that
+    summary, with the seconds from submitting the job to its end."""
     require_files(paths)  # before counting, and before Flink starts
     total, span = read_files(paths, config.job.event_past_bound_ms)
     warn_before_memory_store(config, span)
-    dead_letters = jsonl_file(config.job.dead_letter)
-    sink = jsonl_file(config.timestream.target)
-    dead_from, sink_from = file_end(dead_letters), file_end(sink)
-    env = local_environment(config, rest_port=rest_port)
-    build(env, config, file_sources(env, paths), span)
+    with tempfile.TemporaryDirectory(prefix="connect-metrics-replay-") as folder:
+        counts = Path(folder) / "counts.jsonl"
+        env = local_environment(config, rest_port=rest_port)
+        build(env, config, file_sources(env, paths), span, str(counts))
+        elapsed = run_to_end(env, rest_port, total, len(paths), every_s)
+        summary = summarise(counts)
+    summary.elapsed_s = elapsed
+    print(f"replay: done, {total:,} records in {elapsed:.0f} s", file=sys.stderr, flush=True)
+    for line in summary.lines():
+        print(f"replay: {line}", file=sys.stderr, flush=True)
+    return summary
+
+
+def run_to_end(env: StreamExecutionEnvironment, rest_port: int, total: int, files: int,
+               every_s: float) -> float:
+    """Run the job, printing progress; the seconds from submitting it to its end."""
     client = env.execute_async("connect-metrics replay")
     job_id = str(client.get_job_id())
-    print(f"replay: {total:,} records in {len(paths)} file(s)", file=sys.stderr, flush=True)
+    print(f"replay: {total:,} records in {files} file(s)", file=sys.stderr, flush=True)
     started = time.monotonic()
     outcome = client.get_job_execution_result()
     while not outcome.done():
@@ -76,13 +89,7 @@ def replay(config: Config, paths: list[Path], rest_port: int, every_s: float = 2
             print(f"replay: {read:,} of {total:,} records read{share}, "
                   f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
     outcome.result()  # raises with Flink's error when the job failed
-    elapsed = time.monotonic() - started
-    summary = summarise(dead_letters, dead_from, sink, sink_from)
-    summary.elapsed_s = elapsed
-    print(f"replay: done, {total:,} records in {elapsed:.0f} s", file=sys.stderr, flush=True)
-    for line in summary.lines():
-        print(f"replay: {line}", file=sys.stderr, flush=True)
-    return summary
+    return time.monotonic() - started
 
 
 def warn_before_memory_store(config: Config, span: tuple[int, int] | None) -> None:

@@ -45,7 +45,7 @@ class QueueChange:
 
 @dataclass(frozen=True, slots=True)
 class AgentView:
-    """What the gauges need of one agent, as of `at` (see `jobs.agents.AgentFacts`)."""
+    """What the gauges need of one agent, as of `at` (see `jobs.core.agents.AgentFacts`)."""
 
     agent_id: str
     routing_profile_id: str | None

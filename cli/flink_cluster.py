@@ -30,12 +30,12 @@ import yaml
 
 from deploy.package import LAYOUT
 from jobs.config import PROJECT_ROOT
-from jobs.local_stack import (
+from cli.local_stack import (
     LocalProcess, already_running, read_record, start_missing, stop_process,
     wait_ports_released,
 )
 from jobs.main import GATEWAY_PORT_ENV, package_folders
-from jobs.prerequisites import SetupError
+from cli.prerequisites import SetupError
 
 log = logging.getLogger(__name__)
 

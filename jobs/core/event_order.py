@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 # Lifecycle order of Amazon Connect contact event types that share one timestamp.
 # SUCCESSOR_INITIATED is the link a later contact (transfer, callback) sends to the one it came
-# from (see `jobs.contacts.link_event`): it ends a queue stay, so it sorts before DISCONNECTED.
+# from (see `jobs.core.contacts.link_event`): it ends a queue stay, so it sorts before DISCONNECTED.
 TYPE_RANK: Mapping[str, int] = {
     "INITIATED": 0,
     "CONNECTED_TO_SYSTEM": 1,

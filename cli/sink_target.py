@@ -6,14 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from jobs.config import Config, ConfigError
-
-ACCEPTED_FORMS = (
-    "timestream (Timestream for LiveAnalytics at Timestream.endpoint), "
-    "jsonl:PATH (the exact records, one JSON object per line), "
-    "influxdb (Timestream for InfluxDB or any InfluxDB, from the InfluxDB property group), "
-    "influxdb:http://HOST:PORT/DATABASE (that server and database)"
-)
+from connectors.settings import ACCEPTED_FORMS
+from connectors.settings import ConfigError
+from jobs.config import Config
 
 
 def with_sink(config: Config, target: str) -> Config:

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from jobs.top.store import Latest, Row, StoreError, typed
+from cli.top.store import Latest, Row, StoreError, typed
 
 NEWEST_TIME = "newest_time"
 _UNITS = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))

@@ -10,7 +10,7 @@ keeps them.
 
 from __future__ import annotations
 
-from jobs.events import AgentEvent, AgentSnapshot, ContactEvent
+from jobs.core.events import AgentEvent, AgentSnapshot, ContactEvent
 
 AGENT_EVENT_TABLE = "AgentEvent"
 AGENT_CONTACT_TABLE = "AgentEvent_Contact"

@@ -16,12 +16,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TextIO
 
-from jobs.config import Config, ConfigError
-from jobs.top.emulator import EmulatorStore
-from jobs.top.render import render
-from jobs.top.snapshot import Snapshot, load
-from jobs.top.store import Store, StoreError
-from jobs.top.timestream import TimestreamStore
+from connectors.settings import ConfigError
+from jobs.config import Config
+from cli.top.emulator import EmulatorStore
+from cli.top.render import render
+from cli.top.snapshot import Snapshot, load
+from cli.top.store import Store, StoreError
+from cli.top.timestream import TimestreamStore
 
 PLAIN_WIDTH = 140  # a queue table with each queue's thresholds fits (tests/unit/test_top.py)
 EMULATOR_REFRESH_S = 1.0
@@ -100,7 +101,7 @@ def open_store(config: Config, timestream: bool = False, region: str | None = No
     configured, which means AWS); else the emulator at the configured endpoint."""
     if influxdb or (config.timestream.target == "influxdb" and not timestream):
         from connectors.influxdb import read_token
-        from jobs.top.influxdb import InfluxDBStore
+        from cli.top.influxdb import InfluxDBStore
 
         settings = config.influxdb
         return InfluxDBStore(settings.url, database or settings.database,

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from jobs.top.snapshot import ACTIVITIES, AgentLine, ProfileLine, QueueLine, Snapshot
+from cli.top.snapshot import ACTIVITIES, AgentLine, ProfileLine, QueueLine, Snapshot
 
 TITLE = "connect-metrics top"
 ALL_QUEUES = "all queues"

@@ -9,7 +9,7 @@ Pure Python, no Flink. For one contact (the Flink operator keys by contact id):
 
 The operator around it (one key = one contact id): for each parsed `ContactEvent` e, send e to
 key e.contact_id and `link_event(e)`, when not None, to key e.previous_contact_id. Per key, keep
-an `EventOrder` (jobs.event_order) and the `ContactState`: `add` each arriving event (a LATE one
+an `EventOrder` (jobs.core.event_order) and the `ContactState`: `add` each arriving event (a LATE one
 goes to `step` at once); on an event-time timer at watermark W, `step` every event of
 `release(W)`, then call `expire(state, W)`; keep timers at the earliest buffered event, at
 `wake_at` and at `clear_at`; when a step returns state None, drop the state and the buffer.
@@ -116,8 +116,8 @@ import pickle
 import zlib
 from dataclasses import dataclass, field, replace
 
-from jobs.events import ContactEvent
-from jobs.fast_pickle import pickled_by_fields
+from jobs.core.events import ContactEvent
+from jobs.core.fast_pickle import pickled_by_fields
 
 SECOND = 1_000
 MINUTE = 60 * SECOND
@@ -246,7 +246,7 @@ class CompletedContact:
       joined with the stays in the same queue before it that only ended in a failed agent leg).
     - `queue_wait_ms` = dequeue - enqueue. For HANDLED contacts it is the queue answer time
       (AVG_QUEUE_ANSWER_TIME); for ABANDONED ones `abandon_time_ms` equals it (AVG_ABANDON_TIME).
-    Service level (within each of the queue's thresholds, `jobs.service_levels`) is
+    Service level (within each of the queue's thresholds, `jobs.core.service_levels`) is
     `queue_wait_ms` against them, counted by the metric queries.
     Handling (agent connected; None otherwise or when the end was not seen):
     - `answer_time`: connection to the agent who handled it (the last agent leg).

@@ -164,7 +164,8 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
                                          args.latency_seconds, args.latency_warmup, settings)
     elif part == "profile":
         found, table = profile.measure(data.files(1)[0], args.profile_records,
-                                       run_dir / "profile", args.python_workers)
+                                       run_dir / "profile", args.python_workers,
+                                       args.python_mode)
         measurements += found
         details.append(("Profile of the full job", table))
 

@@ -148,6 +148,12 @@ class KeyedRunner:
         self.current_key: Hashable = None
         function.open(_RuntimeContext(self))
 
+    def restore(self, function) -> None:
+        """Go on with a new instance of the operator over the same state and timers, as a task
+        restored from a checkpoint does."""
+        self.function = function
+        function.open(_RuntimeContext(self))
+
     def process(self, key: Hashable, value, timestamp: int) -> list:
         self.current_key = key
         return list(self.function.process_element(value, _Context(self, timestamp)) or ())

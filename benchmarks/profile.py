@@ -1,10 +1,12 @@
 """Where the full job's Python time goes: py-spy samples a bounded run at parallelism 1.
 
-py-spy samples the process that submits the job and, with `--subprocesses`, the JVM's Python
-worker process (or, with loopback workers, the worker threads of the submitting process), so it
-sees every Python operator. Only samples of worker threads running a bundle count; a sample
-whose innermost frame is a wait (for a state read from Java, for the next element) counts
-under that wait, so the table shows how much of the worker's time is waiting, too.
+In process mode py-spy samples the process that submits the job and, with `--subprocesses`,
+the JVM's Python worker process (or, with loopback workers, the worker threads of the
+submitting process). In thread mode the Python functions run in an interpreter inside the JVM
+that runs the job: py-spy attaches to that JVM once it has loaded the Python library. Only
+samples of an operator's Python function count; a sample whose innermost frame waits (for a
+state read, a timer or an output handed to Java, for the next element, for another thread)
+counts under that wait, so the table shows how much of the time is spent in Java, too.
 """
 
 from __future__ import annotations
@@ -13,21 +15,30 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from benchmarks.job_run import DEFAULT_PYTHON_WORKERS
 from benchmarks.report import Measurement
-from jobs.config import PROJECT_ROOT
+from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT
 
 PART = "profile"
 RATE_HZ = 100
-WORKER_FRAME = "process_bundle ("
+# A frame on the stack of every sample of an operator's Python function: the bundle of a
+# process-mode worker, the embedded operator of thread mode.
+WORKER_FRAMES = ("process_bundle (", "(pyflink/fn_execution/embedded/operations.py:")
 PROJECT_DIRS = ("jobs/", "connectors/")
-# Innermost frames of a worker thread that waits: for an answer from Java (state reads, state
-# writes committed, the next elements) or for another thread.
+# Innermost frames that wait: in process mode for an answer from Java (state reads, state writes
+# committed, the next elements) or for another thread; in thread mode, PyFlink's calls into the
+# JVM (state, timers, side outputs and the chained Java operators behind them, metrics).
 WAITS = ("Condition.wait (", "Thread._wait_for_tstate_lock (")
+JAVA_CALLS = tuple(f"(pyflink/fn_execution/{module})" for module in (
+    "datastream/embedded/state_impl.py", "datastream/embedded/timerservice_impl.py",
+    "datastream/embedded/side_output_context.py", "metrics/embedded/counter_impl.py"))
+LIBPYTHON = "libpython"
+ATTACH_TIMEOUT_S = 300
 _LINE = re.compile(r":\d+\)$")
 
 
@@ -41,7 +52,7 @@ def is_project(function: str) -> bool:
 
 
 def is_wait(function: str) -> bool:
-    return function.startswith(WAITS)
+    return function.startswith(WAITS) or function.endswith(JAVA_CALLS)
 
 
 def summarise(raw_lines: Iterable[str]) -> tuple[int, Counter, Counter]:
@@ -51,7 +62,7 @@ def summarise(raw_lines: Iterable[str]) -> tuple[int, Counter, Counter]:
     for line in raw_lines:
         stack, _, count = line.rstrip("\n").rpartition(" ")
         frames = stack.split(";")
-        if not count.isdigit() or not any(WORKER_FRAME in f for f in frames):
+        if not count.isdigit() or not any(w in f for f in frames for w in WORKER_FRAMES):
             continue
         samples = int(count)
         total += samples
@@ -73,23 +84,27 @@ def profile_file(data_file: Path, records: int, out: Path) -> Path:
 
 
 def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFAULT_PYTHON_WORKERS,
-            top: int = 15) -> tuple[list[Measurement], str]:
+            python_mode: str = DEFAULT_PYTHON_MODE, top: int = 15
+            ) -> tuple[list[Measurement], str]:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).is_file():
         return [Measurement(PART, "hot path", None, "", note="py-spy is not installed")], ""
     out.mkdir(parents=True, exist_ok=True)
     source = profile_file(data_file, records, out)
     raw = out / "py-spy.txt"
-    print(f"profile: the full job over {records:,} records under py-spy ({RATE_HZ} Hz)",
-          file=sys.stderr, flush=True)
+    print(f"profile: the full job over {records:,} records under py-spy ({RATE_HZ} Hz, "
+          f"Python {python_mode} mode)", file=sys.stderr, flush=True)
+    job = [sys.executable, "-m", "benchmarks.job_run", "full", "--python-mode", python_mode,
+           "--python-workers", python_workers, "--out", str(out / "run"), str(source)]
+    record = [py_spy, "record", "--nonblocking", "--rate", str(RATE_HZ), "--format", "raw",
+              "--output", str(raw)]
     with (out / "job.log").open("w") as log:
-        done = subprocess.run(
-            [py_spy, "record", "--nonblocking", "--subprocesses", "--rate", str(RATE_HZ),
-             "--format", "raw", "--output", str(raw), "--", sys.executable, "-m",
-             "benchmarks.job_run", "full", "--python-workers", python_workers, "--out",
-             str(out / "run"), str(source)],
-            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
-    if done.returncode != 0 or not raw.is_file():
+        if python_mode == "thread":
+            sampled = _record_embedded(record, job, log)
+        else:
+            sampled = subprocess.run([*record, "--subprocesses", "--", *job], cwd=PROJECT_ROOT,
+                                     stdout=log, stderr=subprocess.STDOUT).returncode == 0
+    if not sampled or not raw.is_file():
         return [Measurement(PART, "hot path", None, "",
                             note=f"py-spy failed; see {out / 'job.log'}")], ""
     total, leaf, inclusive = summarise(raw.read_text().splitlines())
@@ -98,11 +113,65 @@ def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFA
 
     measurements = [
         Measurement(PART, "worker samples waiting for Java or another thread", share(is_wait),
-                    "%", note=f"{total:,} worker samples over {records:,} records"),
+                    "%", note=f"{total:,} worker samples over {records:,} records, Python "
+                              f"{python_mode} mode"),
         Measurement(PART, "worker samples whose innermost frame is project code",
                     share(is_project), "%"),
     ]
     return measurements, details(total, leaf, inclusive, top)
+
+
+def _record_embedded(record: list[str], job: list[str], log) -> bool:
+    """Run `job`; once the JVM it starts has loaded the Python library (the job's interpreter in
+    thread mode; PyFlink's own Python helpers load it too, hence the JVM), sample that JVM with
+    `record` until it exits. Whether both ended well."""
+    running = subprocess.Popen(job, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + ATTACH_TIMEOUT_S
+    jvm = None
+    while running.poll() is None and time.monotonic() < deadline:
+        jvm = next((pid for pid in descendants(running.pid)
+                    if _command(pid) == "java" and _has_mapped(pid, LIBPYTHON)), None)
+        if jvm is not None:
+            break
+        time.sleep(0.05)
+    if jvm is None:
+        running.kill()
+        running.wait()
+        print(f"profile: no JVM of the job loaded {LIBPYTHON}", file=log, flush=True)
+        return False
+    sampled = subprocess.run([*record, "--pid", str(jvm)], stdout=log, stderr=subprocess.STDOUT)
+    return running.wait() == 0 and sampled.returncode == 0
+
+
+def descendants(pid: int, proc: Path = Path("/proc")) -> list[int]:
+    """The processes below `pid`, from the parent each one names in `/proc/PID/stat`."""
+    children: dict[int, list[int]] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone since the listing
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _has_mapped(pid: int, library: str) -> bool:
+    try:
+        return library in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
 
 
 def details(total: int, leaf: Counter, inclusive: Counter, top: int) -> str:

@@ -4,6 +4,8 @@ state, set timers, emit typed rows. The domain logic lives in the cores.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+
 import orjson
 from pyflink.common import Row
 from pyflink.common.typeinfo import Types
@@ -119,7 +121,9 @@ class AgentActivityFunction(KeyedProcessFunction):
 
     def _expire(self, state, now: int, outputs: list):
         step = agents.expire(state, now, self._settings)
-        self._stale.inc(sum(1 for o in step.outputs if getattr(o, "stale", False)))
+        stale = sum(1 for o in step.outputs if getattr(o, "stale", False))
+        if stale:  # each increment is a call into the JVM
+            self._stale.inc(stale)
         outputs.extend(step.outputs)
         return step
 
@@ -306,6 +310,42 @@ def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
     )
 
 
+class WriteThrough(MutableMapping):
+    """A keyed map state for one key, read once into a dict that then answers every read; each
+    write goes to both. Build it, and write through it, only while its key is the current key.
+    The state stays what checkpoints hold; a restored task reads it afresh."""
+
+    def __init__(self, state):
+        self._state = state
+        self._dict = dict(state.items())
+
+    def __getitem__(self, key):
+        return self._dict[key]
+
+    def __setitem__(self, key, value):
+        self._dict[key] = value
+        self._state[key] = value
+
+    def __delitem__(self, key):
+        del self._dict[key]
+        del self._state[key]
+
+    def __contains__(self, key):
+        return key in self._dict
+
+    def __iter__(self):
+        return iter(self._dict)
+
+    def __len__(self):
+        return len(self._dict)
+
+    def values(self):
+        return self._dict.values()
+
+    def items(self):
+        return self._dict.items()
+
+
 class RealtimeGaugesFunction(KeyedProcessFunction):
     """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Gauges are
     sampled on a grid of `period_ms` of event time while the instance's last change is less
@@ -326,18 +366,17 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
 
     def open(self, runtime_context: RuntimeContext):
         pickled, text = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
-        self._board = gauges.Board(
-            waiting=runtime_context.get_map_state(MapStateDescriptor("waiting", text, pickled)),
-            agents=runtime_context.get_map_state(MapStateDescriptor("agents", text, pickled)),
-            queues=runtime_context.get_map_state(
+        self._maps = {
+            "waiting": runtime_context.get_map_state(MapStateDescriptor("waiting", text, pickled)),
+            "agents": runtime_context.get_map_state(MapStateDescriptor("agents", text, pickled)),
+            "queues": runtime_context.get_map_state(
                 MapStateDescriptor("queues", text, Types.BOOLEAN())),
-            profiles=runtime_context.get_map_state(MapStateDescriptor("profiles", text, text)),
-            queue_names=runtime_context.get_map_state(
+            "profiles": runtime_context.get_map_state(MapStateDescriptor("profiles", text, text)),
+            "queue_names": runtime_context.get_map_state(
                 MapStateDescriptor("queue_names", text, text)),
-        )
-        self._tracker = gauges.Tracker(
-            runtime_context.get_map_state(MapStateDescriptor("passed", text, pickled)),
-            self._refresh)
+        }
+        self._passed = runtime_context.get_map_state(MapStateDescriptor("passed", text, pickled))
+        self._boards: dict[str, tuple[gauges.Board, gauges.Tracker]] = {}
         self._pending = runtime_context.get_list_state(ListStateDescriptor("pending", pickled))
         self._next = runtime_context.get_state(ValueStateDescriptor("next_sample", Types.LONG()))
         self._taken = runtime_context.get_state(ValueStateDescriptor("last_sample", Types.LONG()))
@@ -361,22 +400,32 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         ctx.timer_service().register_event_time_timer(due)
         self._next.update(due)
 
+    def _board(self, instance_id: str) -> tuple[gauges.Board, gauges.Tracker]:
+        """The instance's board and tracker, read from state once per key and task: a sample
+        reads every online agent, which from state would cost a call into the JVM each."""
+        if instance_id not in self._boards:
+            board = gauges.Board(**{name: WriteThrough(state) for name, state in self._maps.items()})
+            self._boards[instance_id] = board, gauges.Tracker(WriteThrough(self._passed),
+                                                              self._refresh)
+        return self._boards[instance_id]
+
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         if timestamp != self._next.value():
             return  # a sample planned before an earlier one replaced it
         self._taken.update(timestamp)
         due, later = gauges.split_due(self._pending.get() or (), timestamp)
         instance_id = ctx.get_current_key()
+        board, tracker = self._board(instance_id)
         for change in due:
-            for named in gauges.apply(self._board, change):
+            for named in gauges.apply(board, change):
                 yield NAMES, Row(instance_id, named.kind, named.id, named.name, named.at)
         if due:
             self._pending.update(later)
-        queues, profiles = gauges.sample(instance_id, self._board, timestamp)
-        for q in filter(self._tracker.worth_passing, queues):
+        queues, profiles = gauges.sample(instance_id, board, timestamp)
+        for q in filter(tracker.worth_passing, queues):
             yield Row(q.instance_id, q.queue_id, q.channel, q.contacts_in_queue,
                       q.oldest_contact_age_ms, *_counts(q.agents), q.at)
-        for p in filter(self._tracker.worth_passing, profiles):
+        for p in filter(tracker.worth_passing, profiles):
             yield ROUTING_PROFILE_GAUGES, Row(p.instance_id, p.routing_profile_id,
                                               p.routing_profile_name, *_counts(p.agents), p.at)
         self._next.clear()

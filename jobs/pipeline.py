@@ -149,11 +149,14 @@ class ToTimestreamRecord(FlatMapFunction):
         yield self._metric.table, orjson.dumps(record).decode()
 
 
+_PLAIN = frozenset((str, int, float, bool, type(None)))  # most values: no lookup needed
+
+
 def python_value(value):
     """A SQL value as Python has it. In PyFlink's thread mode times arrive as the JVM's own
     objects: a `java.time.Instant` (TIMESTAMP_LTZ) becomes an aware datetime, a
     `LocalDateTime` (TIMESTAMP) a naive one, a `LocalDate` a date; the rest is kept."""
-    if not hasattr(value, "getClass"):
+    if type(value) in _PLAIN or not hasattr(value, "getClass"):
         return value
     kind = value.getClass().getName()
     if kind == "java.time.Instant":

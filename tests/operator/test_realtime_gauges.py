@@ -1,5 +1,6 @@
 """The real-time gauge operator driven in memory (`benchmarks.keyed.KeyedRunner`): a change
-that arrives after later samples were taken never rewrites them."""
+that arrives after later samples were taken never rewrites them; the board it keeps in memory
+is the one in state, and a restored operator reads it back."""
 
 from __future__ import annotations
 
@@ -45,3 +46,25 @@ def test_changes_in_time_keep_their_own_samples():
     runner.process(INSTANCE, change("c1", False, 4_500), 4_500)
     runner.process(INSTANCE, change("c2", True, 7_000), 7_000)
     assert in_queue(runner.advance(10_000)) == {5_000: 0, 10_000: 1}
+
+
+def test_a_restored_operator_goes_on_from_the_board_in_state():
+    runner = gauges()
+    runner.process(INSTANCE, change("c1", True, 1_000), 1_000)
+    runner.process(INSTANCE, change("c2", True, 2_000), 2_000)
+    assert in_queue(runner.advance(5_000)) == {5_000: 2}
+    assert set(runner.value(INSTANCE, "waiting")) == {"c1", "c2"}, "written through to state"
+
+    runner.restore(RealtimeGaugesFunction(PERIOD_MS, 60_000, 3_600_000))
+    runner.process(INSTANCE, change("c1", False, 6_000), 6_000)
+    assert in_queue(runner.advance(10_000)) == {10_000: 1}
+    assert set(runner.value(INSTANCE, "waiting")) == {"c2"}
+
+
+def test_each_instance_keeps_its_own_board():
+    runner = gauges()
+    runner.process(INSTANCE, change("c1", True, 1_000), 1_000)
+    runner.process("i2", ("i2", QueueChange("c9", "q1", "VOICE", True, 1_000)), 1_000)
+    rows = runner.advance(5_000)
+    assert sorted((row[0], row[3]) for row in rows if not isinstance(row, tuple)) == [
+        ("i1", 1), ("i2", 1)]

@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         latency_settings = live.parse_settings(args.latency_settings)
     except ValueError as err:
         _parser().error(str(err))
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # not found only after every part ran
     run_dir = RUNS_DIR / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     described = machine.describe()
     measurements: list[Measurement] = []

@@ -1,10 +1,11 @@
 """The job's keyed operators (`jobs.operators`) driven in memory, without Flink, so their state
 can be weighed key by key over a simulated day in a minute.
 
-`KeyedRunner` does for one operator what one Flink subtask does: value state per key, and
+`KeyedRunner` does for one operator what one Flink subtask does: value state per key,
 event-time timers that fire in time order once the watermark passes them (a timer registered
-at or before the current watermark fires at the next advance). State values are stored as
-the job stores them, pickled (`Types.PICKLED_BYTE_ARRAY`), so their size is what Flink keeps.
+at or before the current watermark fires at the next advance), and processing-time timers that
+fire when the runner's clock passes them (`tick`). State values are stored as the job stores
+them, pickled (`Types.PICKLED_BYTE_ARRAY`), so their size is what Flink keeps.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import heapq
 import pickle
 from collections.abc import Hashable
+
+from pyflink.datastream import TimeDomain
 
 
 class _Counter:
@@ -120,11 +123,22 @@ class _TimerService:
     def delete_event_time_timer(self, timestamp: int) -> None:
         self._runner.timers.discard((timestamp, self._runner.current_key))
 
+    def current_processing_time(self) -> int:
+        return self._runner.clock
+
+    def register_processing_time_timer(self, timestamp: int) -> None:
+        heapq.heappush(self._runner.processing_timers, (timestamp, self._runner.current_key))
+
 
 class _Context:
-    def __init__(self, runner: KeyedRunner, timestamp: int | None = None):
+    def __init__(self, runner: KeyedRunner, timestamp: int | None = None,
+                 domain: TimeDomain = TimeDomain.EVENT_TIME):
         self._runner = runner
         self._timestamp = timestamp
+        self._domain = domain
+
+    def time_domain(self) -> TimeDomain:
+        return self._domain
 
     def get_current_key(self):
         return self._runner.current_key
@@ -145,6 +159,8 @@ class KeyedRunner:
         self.timers: set[tuple[int, Hashable]] = set()
         self.queue: list[tuple[int, Hashable]] = []
         self.watermark = -(2**63)
+        self.clock = 0  # processing time
+        self.processing_timers: list[tuple[int, Hashable]] = []
         self.current_key: Hashable = None
         function.open(_RuntimeContext(self))
 
@@ -169,6 +185,16 @@ class KeyedRunner:
             self.timers.discard(timer)
             self.current_key = timer[1]
             outputs.extend(self.function.on_timer(timer[0], _Context(self, timer[0])))
+        return outputs
+
+    def tick(self, clock: int) -> list:
+        """Move processing time forward and fire every processing-time timer at or before it."""
+        self.clock = max(self.clock, clock)
+        outputs = []
+        while self.processing_timers and self.processing_timers[0][0] <= self.clock:
+            at, self.current_key = heapq.heappop(self.processing_timers)
+            outputs.extend(self.function.on_timer(
+                at, _Context(self, at, TimeDomain.PROCESSING_TIME)) or ())
         return outputs
 
     def keys(self) -> set[Hashable]:

@@ -315,6 +315,10 @@ def _latency(config: Config, job, watch: LandedWatch, rate: float, seconds: floa
         latencies, unmatched = match_latencies(puts[table], _landed(watch, table), exact=exact)
         without = ("that changed nothing it shows" if exact else "not covered")
         note = f"{len(latencies):,} {what} with a row, {unmatched} {without}; {polled}"
+        if table == QUEUE_GAUGES:
+            rows, rewritten = rewrites(watch, table)
+            note += (f"; {rewritten:,} of {rows:,} row instants written more than once (a "
+                     "provisional row the sample rewrote, or a start's rewrites)")
         result += _percentiles(f"put to row in {table}{label}", latencies, note, target)
     lateness_s = config.job.allowed_lateness_ms / 1000
     delays = interval_delays(_landed(watch, INTERVALS), interval_ms, measured_from, measured_to)
@@ -343,6 +347,15 @@ def _puts(stamped: list[tuple[object, int]], measured_from: int,
             puts[QUEUE_GAUGES].append(Put((event.instance_id, event.queue_id, event.channel),
                                           event.event_time, put_ms))
     return puts
+
+
+def rewrites(watch: LandedWatch, table: str) -> tuple[int, int]:
+    """(row instants of `table` seen, how many of them with more than one version)."""
+    versions: dict[tuple, int] = {}
+    for table_, dimensions, time_ms, _ in list(watch.first_seen):
+        if table_ == table:
+            versions[(dimensions, time_ms)] = versions.get((dimensions, time_ms), 0) + 1
+    return len(versions), sum(1 for n in versions.values() if n > 1)
 
 
 def _landed(watch: LandedWatch, table: str) -> list[Landed]:

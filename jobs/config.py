@@ -39,6 +39,7 @@ class JobSettings:
     gauge_period_ms: int = 5_000
     gauge_refresh_ms: int = 60_000
     gauge_refresh_for_ms: int = 3_600_000
+    gauge_provisional_ms: int = 250
     allowed_lateness_ms: int = 5_000
     event_future_bound_ms: int = 15 * 60_000
     event_past_bound_ms: int = 7 * 24 * 3_600_000

@@ -9,7 +9,7 @@ from collections.abc import MutableMapping
 import orjson
 from pyflink.common import Row
 from pyflink.common.typeinfo import Types
-from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext
+from pyflink.datastream import KeyedProcessFunction, OutputTag, RuntimeContext, TimeDomain
 from pyflink.datastream.state import ListStateDescriptor, MapStateDescriptor, ValueStateDescriptor
 
 from jobs.core import agents, contacts, gauges, queue_naming
@@ -78,13 +78,16 @@ def agent_rows(output):
 
 
 class AgentActivityFunction(KeyedProcessFunction):
-    """Key: agent ARN. Input: parsed `AgentEvent`s (pickled). Events wait until the watermark
-    passes them and apply in event-time order (arrival order among equal times); a late one
-    applies at once, and the state machine ignores it if it is older than what it has applied.
-    Main output: activity transitions; side outputs: agent facts, work facts, gauge views.
+    """Key: agent ARN. Input: parsed `AgentEvent`s (pickled). Each event applies as it arrives:
+    the agent event stream keeps each agent's order (its partition key is the agent ARN), so
+    there is nothing to wait for, and an agent's rows are out as soon as its event is read.
+    A duplicate, or an event older than one applied, changes nothing (`agents.apply`).
+    Event-time timers only say when a silent agent goes stale or is forgotten. Main output:
+    activity transitions; side outputs: agent facts, work facts, gauge views.
 
-    The agent's state, its waiting events and its timers are one value: every state value
-    written is a call to the JVM when the bundle ends."""
+    The agent's state and its timers are one value: every state value written is a call to the
+    JVM when the bundle ends. The value also holds events waiting for the watermark, which an
+    earlier version of the job kept there; a restored one applies them first."""
 
     def __init__(self, settings: agents.AgentSettings = agents.DEFAULT_SETTINGS):
         self._settings = settings
@@ -95,29 +98,36 @@ class AgentActivityFunction(KeyedProcessFunction):
         self._stale = group.counter("agentsGoneStale")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
-        state, pending, timers = self._held.value() or (None, (), ())
-        if value.event_time <= ctx.timer_service().current_watermark():
-            step = agents.apply(state, value, self._settings)
-            yield from self._step(step, pending, timers, ctx)
-            return
-        timers = _wake_for(value.event_time, timers, ctx.timer_service())
-        self._held.update((state, (*pending, value), timers))
+        state, waiting, timers = self._held.value() or (None, (), ())
+        yield from self._apply((*waiting, value), None, state, timers, ctx)
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         now = max(timestamp, ctx.timer_service().current_watermark())
-        state, pending, timers = self._held.value() or (None, (), ())
-        due = sorted((e for e in pending if e.event_time <= now), key=lambda e: e.event_time)
-        later = tuple(e for e in pending if e.event_time > now)
+        state, waiting, timers = self._held.value() or (None, (), ())
+        yield from self._apply(waiting, now, state, timers, ctx, fired=timestamp)
+
+    def _apply(self, events, now, state, timers, ctx, fired=None):
+        """Apply `events` in time order, each after what a timer between the previous event
+        and it would have done; then, at a timer (`now`), expire what is due."""
         outputs = []
-        for event in due:
-            # First what a timer between the previous event and this one would have done.
+        for event in sorted(events, key=lambda e: e.event_time):
             state = self._expire(state, event.event_time - 1, outputs).state
             step = agents.apply(state, event, self._settings)
             state = step.state
             outputs.extend(step.outputs)
-        step = self._expire(state, now, outputs)
-        step = agents.Step(step.state, tuple(outputs), step.wake_at, step.clear_at)
-        yield from self._step(step, later, timers, ctx, fired=timestamp)
+        if now is not None:
+            state = self._expire(state, now, outputs).state
+        wanted = agents.deadlines(state, self._settings) if state is not None else ()
+        timers = _hold_timers(timers, wanted, ctx.timer_service(), fired)
+        if state is None:
+            self._held.clear()  # no timer is wanted without state
+        else:
+            self._held.update((state, (), timers))
+        for output in outputs:
+            tag, row = agent_rows(output)
+            yield row if tag is None else (tag, row)
+            if tag is AGENT_FACTS:
+                yield AGENT_VIEWS, (output.instance_id, agent_view(output))
 
     def _expire(self, state, now: int, outputs: list):
         step = agents.expire(state, now, self._settings)
@@ -126,20 +136,6 @@ class AgentActivityFunction(KeyedProcessFunction):
             self._stale.inc(stale)
         outputs.extend(step.outputs)
         return step
-
-    def _step(self, step, pending, timers, ctx, fired=None):
-        earliest = min((e.event_time for e in pending), default=None)
-        timers = _hold_timers(timers, (step.wake_at, step.clear_at, earliest),
-                              ctx.timer_service(), fired)
-        if step.state is None and not pending:
-            self._held.clear()  # no timer is wanted without state or waiting events
-        else:
-            self._held.update((step.state, pending, timers))
-        for output in step.outputs:
-            tag, row = agent_rows(output)
-            yield row if tag is None else (tag, row)
-            if tag is AGENT_FACTS:
-                yield AGENT_VIEWS, (output.instance_id, agent_view(output))
 
 
 def _wake_for(event_time: int, timers: tuple, timer_service) -> tuple:
@@ -206,21 +202,26 @@ def contact_rows(output, levels: ServiceLevels):
 
 
 CONTACTS_COMPLETED = OutputTag("contacts-completed", CONTACT_COMPLETED_TYPE)
+PROVISIONAL_STAYS = OutputTag("provisional-stays", Types.PICKLED_BYTE_ARRAY())
+"""(instance id, `gauges.ProvisionalStay`): a contact's queue by all its events read so far."""
 
 
 class ContactLifecycleFunction(KeyedProcessFunction):
     """Key: contact id. Input: `ContactEvent`s (pickled), links included. Events wait in an
     `EventOrder` until the watermark passes them, then apply in event-time order; a late one
     applies at once. Main output: phase transitions; side output: completed contacts; both
-    with the service-level thresholds of their queue.
+    with the service-level thresholds of their queue. With `provisional`, where the contact
+    waits by every event read so far goes to `PROVISIONAL_STAYS` as soon as an event changes
+    it, for the gauges' provisional rows (`gauges.LiveView`).
 
     The contact's state, its `EventOrder` and its timers are one value, for the reason
     `AgentActivityFunction` gives."""
 
     def __init__(self, settings: contacts.LifecycleSettings = contacts.DEFAULT_SETTINGS,
-                 levels: ServiceLevels = ServiceLevels()):
+                 levels: ServiceLevels = ServiceLevels(), provisional: bool = False):
         self._settings = settings
         self._levels = levels
+        self._provisional = provisional
 
     def open(self, runtime_context: RuntimeContext):
         self._held = runtime_context.get_state(held_state("contact"))
@@ -241,6 +242,11 @@ class ContactLifecycleFunction(KeyedProcessFunction):
             return
         timers = _wake_for(value.event_time, timers, ctx.timer_service())
         self._held.update((state, order, timers))
+        if self._provisional:
+            stay = contacts.waiting_now(state, order.pending)
+            if stay != contacts.waiting_now(state, order.pending[:-1]):
+                yield PROVISIONAL_STAYS, (value.instance_id, gauges.ProvisionalStay(
+                    value.contact_id, stay, max(e.event_time for e in order.pending)))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         # `contacts.step` first closes a contact whose deadline came before the event.
@@ -357,12 +363,24 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     routing profile gauges on a side output, and each queue or routing profile name seen for
     the first time or renamed on another (`NAMES`, at the time of the change). Work so grows
     with changes, not with the event-time span: a quiet gap of years costs the samples of
-    `refresh_for_ms`. A bounded run samples up to its last change."""
+    `refresh_for_ms`. A bounded run samples up to its last change.
 
-    def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int):
+    With `provisional_ms` (0: none), `provisional_ms` of processing time after a change or a
+    `gauges.ProvisionalStay` arrives, the queue rows the next sample is expected to have whose
+    contacts changed are emitted at its instant (`gauges.LiveView`); that sample rewrites those
+    it does not confirm. A provisional row is never more than `provisional_ahead_ms` ahead of processing
+    time. The view is not in state: a task that starts cannot know which provisional rows an
+    earlier one wrote after its last checkpoint, or before a stop. It writes every gauge at each
+    sample up to `provisional_ahead_ms` past the processing time it started at, which rewrites
+    them all."""
+
+    def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int,
+                 provisional_ms: int = 0, provisional_ahead_ms: int = 0):
         self._period = period_ms
         self._refresh = refresh_ms
         self._refresh_for = refresh_for_ms
+        self._provisional = provisional_ms
+        self._ahead = provisional_ahead_ms
 
     def open(self, runtime_context: RuntimeContext):
         pickled, text = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
@@ -377,13 +395,26 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         }
         self._passed = runtime_context.get_map_state(MapStateDescriptor("passed", text, pickled))
         self._boards: dict[str, tuple[gauges.Board, gauges.Tracker]] = {}
+        self._live: dict[str, gauges.LiveView] = {}
+        self._live_due: set[str] = set()  # instances with a provisional timer set
+        self._unsure_until: int | None = None  # samples up to it write every gauge
         self._pending = runtime_context.get_list_state(ListStateDescriptor("pending", pickled))
         self._next = runtime_context.get_state(ValueStateDescriptor("next_sample", Types.LONG()))
         self._taken = runtime_context.get_state(ValueStateDescriptor("last_sample", Types.LONG()))
         self._last = runtime_context.get_state(ValueStateDescriptor("last_change", Types.LONG()))
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
-        _, change = value
+        instance_id, change = value
+        if self._provisional:
+            self._rewrite_until(ctx)
+            self._live.setdefault(instance_id, gauges.LiveView()).saw(change)
+            if instance_id not in self._live_due:
+                timers = ctx.timer_service()
+                timers.register_processing_time_timer(
+                    timers.current_processing_time() + self._provisional)
+                self._live_due.add(instance_id)
+            if isinstance(change, gauges.ProvisionalStay):
+                return
         self._pending.add(change)
         last = self._last.value()
         if last is None or change.at > last:
@@ -410,6 +441,9 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         return self._boards[instance_id]
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
+        if ctx.time_domain() == TimeDomain.PROCESSING_TIME:
+            yield from self._provisional_rows(ctx)
+            return
         if timestamp != self._next.value():
             return  # a sample planned before an earlier one replaced it
         self._taken.update(timestamp)
@@ -421,13 +455,13 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
                 yield NAMES, Row(instance_id, named.kind, named.id, named.name, named.at)
         if due:
             self._pending.update(later)
+        live = self._live.get(instance_id)
+        provisional = live.settle(timestamp) if live is not None else {}
+        unsure = self._provisional and timestamp <= self._rewrite_until(ctx)
         queues, profiles = gauges.sample(instance_id, board, timestamp)
-        for q in filter(tracker.worth_passing, queues):
-            yield Row(q.instance_id, q.queue_id, q.channel, q.contacts_in_queue,
-                      q.oldest_contact_age_ms, *_counts(q.agents), q.at)
-        for p in filter(tracker.worth_passing, profiles):
-            yield ROUTING_PROFILE_GAUGES, Row(p.instance_id, p.routing_profile_id,
-                                              p.routing_profile_name, *_counts(p.agents), p.at)
+        for gauge in (*queues, *profiles):
+            if tracker.worth_passing(gauge, provisional) or unsure:
+                yield _gauge_row(gauge)
         self._next.clear()
         last = self._last.value() or timestamp
         if ctx.timer_service().current_watermark() >= END_OF_INPUT:  # to the last change
@@ -435,7 +469,41 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         else:
             due = gauges.next_sample_at(timestamp, min((c.at for c in later), default=None),
                                         last, self._period, self._refresh_for)
-        self._sample_at(ctx, due)
+        written = live.earliest_written() if live is not None else None
+        self._sample_at(ctx, due if written is None else min(written, due or written))
+
+    def _rewrite_until(self, ctx) -> int:
+        """The last sample instant that writes every gauge (see the class)."""
+        if self._unsure_until is None:
+            self._unsure_until = ctx.timer_service().current_processing_time() + self._ahead
+        return self._unsure_until
+
+    def _provisional_rows(self, ctx):
+        """The provisional rows of the instance's next sample that changed since the last
+        written; that sample is set, so that it confirms or rewrites them."""
+        instance_id = ctx.get_current_key()
+        self._live_due.discard(instance_id)
+        if instance_id not in self._live or (
+                ctx.timer_service().current_watermark() >= END_OF_INPUT):
+            return  # a timer a restored task inherited, or no sample is to come
+        board, tracker = self._board(instance_id)
+        at, changed = self._live[instance_id].sample(
+            instance_id, board, self._pending.get() or (), tracker, self._taken.value(),
+            self._period, ctx.timer_service().current_processing_time() + self._ahead)
+        for gauge in changed:
+            yield _gauge_row(gauge)
+        if changed:
+            self._sample_at(ctx, at)
+
+
+def _gauge_row(gauge: gauges.QueueGauge | gauges.RoutingProfileGauge):
+    """A queue gauge's row, or (the side output, row) of a routing profile gauge."""
+    if isinstance(gauge, gauges.QueueGauge):
+        return Row(gauge.instance_id, gauge.queue_id, gauge.channel, gauge.contacts_in_queue,
+                   gauge.oldest_contact_age_ms, *_counts(gauge.agents), gauge.at)
+    return ROUTING_PROFILE_GAUGES, Row(gauge.instance_id, gauge.routing_profile_id,
+                                       gauge.routing_profile_name, *_counts(gauge.agents),
+                                       gauge.at)
 
 
 def _counts(counts: gauges.AgentCounts) -> tuple:

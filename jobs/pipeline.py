@@ -44,8 +44,9 @@ from jobs.core.agents import AgentSettings
 from jobs.core.contacts import LifecycleSettings, link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
-    CONTACTS_COMPLETED, NAMES, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, AgentActivityFunction,
-    ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction, queue_change,
+    CONTACTS_COMPLETED, NAMES, PROVISIONAL_STAYS, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES,
+    AgentActivityFunction, ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction,
+    queue_change,
 )
 
 LOG = logging.getLogger(__name__)
@@ -71,6 +72,9 @@ AGENT_EVENTS = OutputTag("agent-events", PARSED_TYPE)
 AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
+PROVISIONAL_AHEAD_PERIODS = 2
+"""How many gauge periods a provisional row may be ahead of the clock: the next sample instant,
+with a period to spare for event times a little ahead of this machine's clock."""
 SINK_NAME = "metric sink"
 
 
@@ -198,6 +202,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
 
     parsed = parse(raw, config, span)
     contacts, agents = event_streams(parsed, config)
+    # Provisional gauge rows are for people watching a live run; a replay writes history.
+    provisional_ms = config.job.gauge_provisional_ms if span is None else 0
     # The parsed-event views cost a Python step per event: built only for a file that reads them.
     for view, events, to_row, row_type in (
             ("contact_events", contacts.events, _contact_row, CONTACT_EVENT_TYPE),
@@ -218,7 +224,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             max_queue_time_ms=config.job.contact_max_queue_ms,
             max_handle_time_ms=config.job.contact_max_handle_ms,
             acw_timeout_ms=config.job.contact_acw_timeout_ms,
-        ), config.job.service_levels()), output_type=CONTACT_TRANSITION_TYPE)
+        ), config.job.service_levels(), provisional=provisional_ms > 0),
+            output_type=CONTACT_TRANSITION_TYPE)
         .name("contact lifecycle").uid("contact-lifecycle")
     )
     _register_view(t_env, "contact_transitions", lifecycle, "at_ms")
@@ -227,13 +234,17 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     _register_view(t_env, "agent_transitions", activity, "at_ms")
     _register_view(t_env, "agent_facts", activity.get_side_output(AGENT_FACTS), "at_ms")
     _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
+    changes = [activity.get_side_output(AGENT_VIEWS)]
+    if provisional_ms:
+        changes.append(lifecycle.get_side_output(PROVISIONAL_STAYS))
     gauges = (
         lifecycle.flat_map(_queue_changes, output_type=Types.PICKLED_BYTE_ARRAY())
-        .union(activity.get_side_output(AGENT_VIEWS))
+        .union(*changes)
         .key_by(lambda change: change[0], key_type=Types.STRING())
         .process(RealtimeGaugesFunction(config.job.gauge_period_ms,
                                         config.job.gauge_refresh_ms,
-                                        config.job.gauge_refresh_for_ms),
+                                        config.job.gauge_refresh_for_ms, provisional_ms,
+                                        PROVISIONAL_AHEAD_PERIODS * config.job.gauge_period_ms),
                  output_type=QUEUE_GAUGE_TYPE)
         .name("realtime gauges").uid("realtime-gauges")
     )

@@ -8,6 +8,9 @@
 --     available (free slots for the channel), on_contact, after_contact_work, non_productive,
 --     error, staffed; slots_active, slots_available (free slots for the channel)
 -- Every standard queue and channel seen is sampled; an agent's own queue while a contact waits.
+-- A live run also writes provisional rows at the next sample instant, Job.gauge.provisional.ms
+-- (default 250 ms) after a contact enters or leaves the queue; that sample confirms or rewrites
+-- them (a higher version).
 -- dimensions: instance_id, queue_id, channel
 -- time: event_time
 -- measure_name: queue_realtime

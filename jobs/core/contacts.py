@@ -114,6 +114,7 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from jobs.core.events import ContactEvent
@@ -407,6 +408,26 @@ def expire(
     if deadline is None or now < deadline:
         return _idle(state, settings)
     return _advance(replace(state, closed_at=deadline), settings)
+
+
+def waiting_now(state: ContactState | None,
+                events: Iterable[ContactEvent]) -> tuple[str, str | None, int] | None:
+    """Where the contact waits as every fact known of it tells, `events` still waiting for the
+    watermark included: (queue id, channel, enqueued at), or None when it waits in no queue.
+    Facts merge in any order, so this is what the in-order story will say once the watermark
+    has passed them, unless an event still to come changes it: the gauges' provisional rows
+    are built from it. Deadlines are left to the story."""
+    for event in events:
+        if state is None:
+            state = ContactState(contact_id=event.contact_id, instance_id=event.instance_id)
+        state = _merge(state, event)
+    if state is None:
+        return None
+    walk = _walk(state)
+    if walk.phase != Phase.QUEUED:
+        return None
+    queue_id, enqueued_at = walk.stays[-1][:2]
+    return queue_id, state.channel, enqueued_at
 
 
 # --- facts ---------------------------------------------------------------------------------

@@ -21,11 +21,14 @@ mappings the caller provides, so the operator can keep them in keyed map state.
 The board also keeps the newest name of every queue and routing profile the agents' snapshots
 named: applying a change returns the names it taught (`NameChange`: first seen or renamed), so
 the job writes a name once and again only when it changes.
+
+Samples wait for the watermark; `LiveView` writes provisional rows before it, which the sample
+at their instant confirms or rewrites.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 
 AGENT_QUEUE_PREFIX = "agent/"
@@ -62,6 +65,17 @@ class AgentView:
     slots_active: int
     at: int
     queue_names: tuple[tuple[str, str], ...] = ()  # (queue id, name) the agent's snapshots named
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionalStay:
+    """Where contact `contact_id` waits as every event of it read so far tells, the ones still
+    waiting for the watermark included (`jobs.core.contacts.waiting_now`): (queue id, channel,
+    enqueued at), or None for no queue; `at` is the time of the newest of those events."""
+
+    contact_id: str
+    stay: tuple[str, str | None, int] | None
+    at: int
 
 
 Change = QueueChange | AgentView
@@ -137,14 +151,109 @@ class Tracker:
         self._passed = passed
         self._refresh = refresh_ms
 
-    def worth_passing(self, gauge: QueueGauge | RoutingProfileGauge) -> bool:
+    def worth_passing(self, gauge: QueueGauge | RoutingProfileGauge,
+                      provisional: Mapping[str, tuple] | None = None) -> bool:
+        """`provisional`: what the provisional rows at the gauge's instant showed, by key
+        (`LiveView.settle`). A provisional row that showed the gauge is its row; one that showed
+        otherwise is rewritten."""
         key, shown = _shown(gauge)
+        if provisional and key in provisional:
+            self._passed[key] = (shown, gauge.at)
+            return provisional[key] != shown
         if key in self._passed:
             last_shown, last_at = self._passed[key]
             if last_shown == shown and gauge.at - last_at < self._refresh:
                 return False
         self._passed[key] = (shown, gauge.at)
         return True
+
+
+    def shown(self, key: str) -> tuple | None:
+        """What the last row passed on for `key` showed, None before the first."""
+        return self._passed[key][0] if key in self._passed else None
+
+
+class LiveView:
+    """Provisional queue gauges, written before the watermark lets the sample be taken. The
+    samples wait for the watermark so that they are exact; a supervisor would wait with them.
+    When a queue's contacts change (one enters or leaves), this view writes the row the next
+    sample instant is expected to have: the board as of the last sample, with every change that
+    arrived since and where each contact waits by all its events read so far
+    (`ProvisionalStay`). Agent counts ride along but do not make a row by themselves: they change
+    with every agent event, and rewriting a row at each would multiply the writes. The sample at
+    that instant then rewrites every provisional row it does not confirm (`settle`,
+    `Tracker.worth_passing`), and a reader that takes the newest version of a row sees the
+    exact value once it is there.
+
+    It lives in memory only: a restored task starts with none, and rewrites what an earlier one
+    may have left (`jobs.operators.RealtimeGaugesFunction`)."""
+
+    def __init__(self):
+        self._stays: dict[str, ProvisionalStay] = {}
+        self._newest: int | None = None
+        self._written: dict[str, dict[int, tuple]] = {}  # key -> {instant: shown}
+
+    def saw(self, change: Change | ProvisionalStay) -> None:
+        if isinstance(change, ProvisionalStay):
+            self._stays[change.contact_id] = change
+        if self._newest is None or change.at > self._newest:
+            self._newest = change.at
+
+    def sample(self, instance_id: str, board: Board, pending: Iterable[Change],
+               tracker: Tracker, taken: int | None, period_ms: int,
+               latest: int) -> tuple[int | None, list[QueueGauge | RoutingProfileGauge]]:
+        """(the instant, the queue gauges there whose contacts differ from the last row of
+        their key) of everything seen so far; (None, []) before anything was seen or when the
+        instant is after `latest` (an event from the future does not move the live view
+        there)."""
+        if self._newest is None:
+            return None, []
+        at = first_sample_at(self._newest, period_ms, taken)
+        if at > latest:
+            return None, []
+        live = Board(dict(board.waiting.items()), dict(board.agents.items()),
+                     dict(board.queues.items()), dict(board.profiles.items()), {})
+        for change in sorted(pending, key=lambda c: c.at):
+            apply(live, change)
+        for contact_id, provisional in self._stays.items():
+            if provisional.stay is None:
+                live.waiting.pop(contact_id, None)
+            else:
+                live.waiting[contact_id] = provisional.stay
+        queues, _ = sample(instance_id, live, at)
+        changed = []
+        for gauge in queues:
+            key, shown = _shown(gauge)
+            if key not in live.queues:
+                # An agent's queue, or a queue the sample may not know yet: a row the sample
+                # at `at` might not have, so could not rewrite.
+                continue
+            written = self._written.get(key)
+            last = written[max(written)] if written else tracker.shown(key)
+            if last is None or shown[:2] != last[:2]:
+                self._written.setdefault(key, {})[at] = shown
+                changed.append(gauge)
+        return at, changed
+
+    def settle(self, at: int) -> dict[str, tuple]:
+        """What the provisional rows at the sample instant `at` showed, by key; forgets them,
+        those before, and every contact's stay the sample now holds."""
+        shown = {}
+        for key in list(self._written):
+            instants = self._written[key]
+            if at in instants:
+                shown[key] = instants[at]
+            for instant in [i for i in instants if i <= at]:
+                del instants[instant]
+            if not instants:
+                del self._written[key]
+        for contact_id in [c for c, p in self._stays.items() if p.at <= at]:
+            del self._stays[contact_id]
+        return shown
+
+    def earliest_written(self) -> int | None:
+        """The first instant a provisional row waits at for its sample."""
+        return min((min(instants) for instants in self._written.values()), default=None)
 
 
 def _shown(gauge: QueueGauge | RoutingProfileGauge) -> tuple[str, tuple]:

@@ -21,7 +21,9 @@ def run_bounded(tmp_path: Path, records: list, sink: Config, extra_sql: dict[str
                 raw_tables: bool = False, **job_settings) -> None:
     """The job at parallelism 2 over `records` (dicts or raw bytes, one per line), with the
     project's metric files plus `extra_sql`, writing where `sink`'s Timestream and InfluxDB
-    groups say."""
+    groups say. Without provisional gauge rows unless `gauge_provisional_ms` is given: a
+    bounded run is a replay."""
+    job_settings.setdefault("gauge_provisional_ms", 0)
     sql_dir = tmp_path / "sql"
     shutil.copytree(PROJECT_ROOT / "sql", sql_dir)
     for name, text in (extra_sql or {}).items():

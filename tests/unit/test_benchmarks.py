@@ -8,7 +8,7 @@ import pytest
 from benchmarks.data import shard_of
 from benchmarks.keyed import KeyedRunner
 from benchmarks.live import (
-    Landed, Put, interval_delays, local_config, match_latencies, parse_settings,
+    Landed, Put, interval_delays, local_config, match_latencies, parse_settings, rewrites,
 )
 from benchmarks.profile import is_project, is_wait, summarise
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
@@ -75,6 +75,16 @@ def test_interval_delay_is_from_its_end_to_its_first_record():
               Landed(key, record_time=60_000, landed_ms=127_500),
               Landed(key, record_time=120_000, landed_ms=185_000)]  # ends after the span
     assert sorted(interval_delays(landed, 60_000, 60_000, 180_000)) == [4.0, 7.5]
+
+
+def test_rewrites_count_the_instants_of_a_table_landed_in_more_than_one_version():
+    queue = (("queue_id", "q"),)
+    seen = {("queue_realtime", queue, 5_000, "1"): None, ("queue_realtime", queue, 5_000, "2"): None,
+            ("queue_realtime", queue, 10_000, "3"): None,
+            ("agent_realtime", (("agent_id", "a"),), 5_000, "4"): None,
+            ("agent_realtime", (("agent_id", "a"),), 5_000, "5"): None}
+    watch = type("Watch", (), {"first_seen": seen})()
+    assert rewrites(watch, "queue_realtime") == (2, 1)
 
 
 def test_shards_are_stable_and_cover_every_shard():

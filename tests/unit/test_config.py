@@ -76,6 +76,7 @@ def test_the_services_own_run_options_group_is_not_the_jobs():
     ("interval.minutes", "0", "interval.minutes must be positive"),
     ("gauge.refresh.ms", "0", "gauge.refresh.ms must be positive"),
     ("python.bundle.time.ms", "0", "python.bundle.time.ms must be positive"),
+    ("gauge.provisional.ms", "-1", "gauge.provisional.ms: -1 must not be negative"),
     ("python.execution.mode", "fast", "python.execution.mode: 'fast'; use process or thread"),
     ("service.level.thresholds", "20,x",
      r"service.level.thresholds: 'x' is not a whole number of seconds; use whole seconds "

@@ -24,6 +24,7 @@ from jobs.core.contacts import (
     link_event,
     state_size_bytes,
     step,
+    waiting_now,
 )
 from jobs.core.events import ContactEvent
 
@@ -552,3 +553,31 @@ def test_state_of_an_open_contact_is_small():
     size = state_size_bytes(state)
     assert size == len(pickle.dumps(state, protocol=5))
     assert size < 600, size
+
+
+# --- where a contact waits by every event read so far (provisional gauges) -----------------
+
+
+def test_waiting_now_is_the_queue_of_the_events_read_so_far_in_any_order():
+    s = Story()
+    initiated, queued, connected = s.initiated(0), s.queued(1_500), s.connected(20_000)
+    assert waiting_now(None, [initiated, queued]) == ("q-1", "VOICE", T0 + 1_500)
+    assert waiting_now(None, [queued, initiated]) == ("q-1", "VOICE", T0 + 1_500)
+    assert waiting_now(None, [connected, queued, initiated]) is None
+    assert waiting_now(None, [initiated]) is None
+    assert waiting_now(None, []) is None
+
+
+def test_waiting_now_adds_the_waiting_events_to_the_state_applied():
+    s = Story()
+    applied = run([s.initiated(0), s.queued(1_500)])[0].state
+    assert waiting_now(applied, []) == ("q-1", "VOICE", T0 + 1_500)
+    assert waiting_now(applied, [s.disconnected(9_000)]) is None
+    moved = Story()
+    state = run([moved.initiated(0), moved.queued(1_000)])[0].state
+    assert waiting_now(state, [moved.queued(4_000, queue="q-2")]) == ("q-2", "VOICE", T0 + 4_000)
+
+
+def test_an_outbound_contact_waits_nowhere():
+    s = Story(method="OUTBOUND")
+    assert waiting_now(None, [s.initiated(0), s.queued(500)]) is None

@@ -5,6 +5,7 @@ refuses a point."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import replace
@@ -246,10 +247,13 @@ def test_a_database_that_does_not_exist_stops_the_job_with_the_fix(local_stack, 
                     f"influxdb:{config.influxdb.url}/no_such_database")
     try:
         code = job.wait(240)
+    except subprocess.TimeoutExpired:
+        code = None
     finally:
         stop_group(job)
     took = time.monotonic() - started
     log = (tmp_path / "job.log").read_text()
+    assert code is not None, f"still running after {took:.0f} s; job log:\n{log[-6000:]}"
     assert code != 0, log[-3000:]
     assert "the database 'no_such_database' must exist before the job writes" in log, log[-3000:]
     assert "`connect-metrics dev up` creates it" in log

@@ -365,7 +365,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     with changes, not with the event-time span: a quiet gap of years costs the samples of
     `refresh_for_ms`. A bounded run samples up to its last change.
 
-    With `provisional_ms` (0: none), `provisional_ms` of processing time after a change or a
+    With `provisional_ms` (0: none), `provisional_ms` of processing time after a
     `gauges.ProvisionalStay` arrives, the queue rows the next sample is expected to have whose
     contacts changed are emitted at its instant (`gauges.LiveView`); that sample rewrites those
     it does not confirm. A provisional row is never more than `provisional_ahead_ms` ahead of processing
@@ -408,12 +408,13 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         if self._provisional:
             self._rewrite_until(ctx)
             self._live.setdefault(instance_id, gauges.LiveView()).saw(change)
-            if instance_id not in self._live_due:
-                timers = ctx.timer_service()
-                timers.register_processing_time_timer(
-                    timers.current_processing_time() + self._provisional)
-                self._live_due.add(instance_id)
             if isinstance(change, gauges.ProvisionalStay):
+                # Only a contact entering or leaving makes a provisional row (`gauges.LiveView`).
+                if instance_id not in self._live_due:
+                    timers = ctx.timer_service()
+                    timers.register_processing_time_timer(
+                        timers.current_processing_time() + self._provisional)
+                    self._live_due.add(instance_id)
                 return
         self._pending.add(change)
         last = self._last.value()

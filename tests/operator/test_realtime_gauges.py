@@ -153,6 +153,7 @@ def test_agent_counts_ride_along_but_make_no_provisional_row_alone():
     agent = AgentView("a-1", "rp-1", "Basic", ("q1",), ("VOICE",), True, (("VOICE", 1),), False,
                       False, False, False, True, 0, T + 1_000)
     runner.process(INSTANCE, (INSTANCE, agent), T + 1_000)
+    assert runner.processing_timers == [], "no provisional sample is computed for it"
     assert [row for row in runner.tick(T + 2_000) if not isinstance(row, tuple)] == []
 
     runner.process(INSTANCE, stay("c1", T + 2_000), T + 2_000)

@@ -5,15 +5,15 @@ Start-up: 150 s of a small contact centre's history (the demo's) is put into kin
 
 Latency: then a larger simulated centre is put into Kinesis in real time (event time = wall
 clock), in `put_records` batches every 100 ms, at about `rate` events/s. Latency is from the
-moment an event's batch was accepted to the moment moto first held a record that shows it:
+moment an event's batch was accepted to the moment moto acknowledged the first write of a
+record that shows it (`benchmarks.write_log`, a proxy between the job and moto):
 - `queue_realtime`: for each QUEUED contact event, the first record of its instance, queue and
   channel whose sample time is at or after the event's time;
 - `agent_realtime`: for each agent event, the record of its agent at the event's own time (an
   event that changed nothing the table shows has none, and is counted apart).
 Interval rows (`queue_interval`): from the end of each interval (event time = wall clock) to the
 moment its first record was in moto; the job waits `Job.allowed.lateness.ms` for late events
-before it closes an interval. Landing times are seen by polling moto, so they are late by up to
-one poll.
+before it closes an interval.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import bisect
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -30,11 +29,11 @@ from pathlib import Path
 import boto3
 
 from benchmarks.report import Measurement, Target, percentile
+from benchmarks.write_log import WriteLog
 from connectors.settings import KinesisSettings, TimestreamSettings
 from jobs.config import Config, JobSettings
 from cli.demo import start_logged, stop_group
 from jobs.core.events import AgentEvent, ContactEvent, parse_record
-from cli.landed import landed_records
 from cli.local_stack import StackSettings, Stream, down, up
 from jobs.main import CONNECTOR_JAR
 from jobs.metrics import load_catalogue
@@ -52,7 +51,7 @@ QUEUE_GAUGES, AGENT_GAUGES, INTERVALS = "queue_realtime", "agent_realtime", "que
 KEYS = {QUEUE_GAUGES: ("instance_id", "queue_id", "channel"),
         AGENT_GAUGES: ("instance_id", "agent_id"), INTERVALS: ("instance_id", "queue_id", "channel")}
 """The dimensions that say which queue or agent a table's record is about."""
-POLL_S = 0.25
+SETTLE_S = 0.5  # after the measured rows, for rows of the same watermark step in other tables
 BATCH_EVERY_S = 0.1
 DRAIN_S = 60.0  # after the last put, how long rows may still come
 TAIL_S = 15.0  # puts after the measured ones, beyond the rows' own span
@@ -125,37 +124,6 @@ class StampingPublisher:
         self._buffer = []
 
 
-class LandedWatch(threading.Thread):
-    """Polls moto and keeps the wall time each record was first seen."""
-
-    def __init__(self, config: Config):
-        super().__init__(daemon=True)
-        self._config = config
-        self._stopping = threading.Event()
-        self.first_seen: dict[tuple, tuple] = {}  # identity -> (record, wall ms)
-        self.poll_seconds: list[float] = []
-
-    def run(self) -> None:
-        while not self._stopping.is_set():
-            started = time.monotonic()
-            try:
-                records = landed_records(self._config.timestream.endpoint,
-                                         self._config.timestream.database)
-            except OSError:
-                records = []
-            now_ms = time.time_ns() // 1_000_000
-            for record in records:
-                identity = (record.table, tuple(sorted(record.dimensions.items())),
-                            record.time_ms, record.record.get("Version"))
-                self.first_seen.setdefault(identity, (record, now_ms))
-            self.poll_seconds.append(time.monotonic() - started)
-            self._stopping.wait(POLL_S)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join()
-
-
 def interval_delays(landed: Iterable[Landed], interval_ms: int, ends_from: int,
                     ends_to: int) -> list[float]:
     """Seconds from the end of each interval ending in [ends_from, ends_to) to the first record
@@ -218,8 +186,10 @@ def measure(out: Path, rate: float, seconds: float, warmup_s: float,
     out.mkdir(parents=True, exist_ok=True)
     config = local_config(out, job_settings)
     label = f" ({settings_label(job_settings)})" if job_settings else ""
+    watch = WriteLog(config.timestream.endpoint).start()
+    job_config = replace(config, timestream=replace(config.timestream, endpoint=watch.endpoint))
     properties = out / "application_properties.json"
-    properties.write_text(json.dumps(config.to_property_groups(), indent=1))
+    properties.write_text(json.dumps(job_config.to_property_groups(), indent=1))
     tables = [m.table for m in load_catalogue(Path(config.job.sql_dir))]
     (tls_port,) = free_ports(1)
     stack = replace(StackSettings.from_config(config, tables, state_dir=out / "stack"),
@@ -227,7 +197,6 @@ def measure(out: Path, rate: float, seconds: float, warmup_s: float,
                     streams=(Stream(config.kinesis.agent_stream, AGENT_SHARDS),
                              Stream(config.kinesis.contact_stream)))
     job = None
-    watch = LandedWatch(config)
     try:
         print("start-up: emulators", file=sys.stderr, flush=True)
         up(stack)
@@ -240,7 +209,6 @@ def measure(out: Path, rate: float, seconds: float, warmup_s: float,
         launched = time.monotonic()
         job = start_logged([sys.executable, "-m", "cli", "run", "--config", str(properties)],
                            out / "job.log")
-        watch.start()
         while not watch.first_seen:
             if job.poll() is not None:
                 raise RuntimeError(f"the job exited; see {out / 'job.log'}")
@@ -253,8 +221,7 @@ def measure(out: Path, rate: float, seconds: float, warmup_s: float,
               file=sys.stderr, flush=True)
         result = [Measurement(PART_STARTUP,
                               f"`connect-metrics run` to the first metric row{label}",
-                              first_row_s, "s", note="150 s of history waiting in Kinesis; "
-                              f"rows seen by polling moto every {POLL_S} s")]
+                              first_row_s, "s", note="150 s of history waiting in Kinesis")]
         missing = set(KEYS) - set(tables)
         if missing:
             text = f"{', '.join(sorted(missing))} not in the catalogue"
@@ -263,14 +230,13 @@ def measure(out: Path, rate: float, seconds: float, warmup_s: float,
                                          note=text)]
         return result + _latency(config, job, watch, rate, seconds, warmup_s, label)
     finally:
-        if watch.is_alive():
-            watch.stop()
+        watch.stop()
         if job is not None:
             stop_group(job)
         down(stack)
 
 
-def _latency(config: Config, job, watch: LandedWatch, rate: float, seconds: float,
+def _latency(config: Config, job, watch: WriteLog, rate: float, seconds: float,
              warmup_s: float, label: str) -> list[Measurement]:
     centres = max(1, round(rate / EVENTS_PER_S_PER_CENTRE))
     start_ms = time.time_ns() // 1_000_000
@@ -304,17 +270,15 @@ def _latency(config: Config, job, watch: LandedWatch, rate: float, seconds: floa
         if unmatched == 0 or time.monotonic() > deadline:
             break
         time.sleep(2)
-    time.sleep(2 * POLL_S)  # rows of the same watermark step, in other tables
-    poll = percentile(watch.poll_seconds, 0.5) if watch.poll_seconds else 0.0
-    polled = (f"put at {put_rate:.0f} events/s; moto polled every {POLL_S} s (a poll takes "
-              f"{poll:.2f} s)")
+    time.sleep(SETTLE_S)
+    rate_note = f"put at {put_rate:.0f} events/s"
     target = Target(MAX_P99_S, True, f"<= {MAX_P99_S:g} s")
     result = []
     for table, what, exact in ((QUEUE_GAUGES, "QUEUED events", False),
                                (AGENT_GAUGES, "agent events", True)):
         latencies, unmatched = match_latencies(puts[table], _landed(watch, table), exact=exact)
         without = ("that changed nothing it shows" if exact else "not covered")
-        note = f"{len(latencies):,} {what} with a row, {unmatched} {without}; {polled}"
+        note = f"{len(latencies):,} {what} with a row, {unmatched} {without}; {rate_note}"
         if table == QUEUE_GAUGES:
             rows, rewritten = rewrites(watch, table)
             note += (f"; {rewritten:,} of {rows:,} row instants written more than once (a "
@@ -326,7 +290,7 @@ def _latency(config: Config, job, watch: LandedWatch, rate: float, seconds: floa
     result += _percentiles(
         f"interval end to row in {INTERVALS}{label}", delays,
         f"{len(delays):,} queue intervals ending in the measured span; allowed lateness "
-        f"{lateness_s:g} s; {polled}", Target(bound, True, f"<= {bound:g} s"))
+        f"{lateness_s:g} s; {rate_note}", Target(bound, True, f"<= {bound:g} s"))
     return result
 
 
@@ -349,7 +313,7 @@ def _puts(stamped: list[tuple[object, int]], measured_from: int,
     return puts
 
 
-def rewrites(watch: LandedWatch, table: str) -> tuple[int, int]:
+def rewrites(watch: WriteLog, table: str) -> tuple[int, int]:
     """(row instants of `table` seen, how many of them with more than one version)."""
     versions: dict[tuple, int] = {}
     for table_, dimensions, time_ms, _ in list(watch.first_seen):
@@ -358,7 +322,7 @@ def rewrites(watch: LandedWatch, table: str) -> tuple[int, int]:
     return len(versions), sum(1 for n in versions.values() if n > 1)
 
 
-def _landed(watch: LandedWatch, table: str) -> list[Landed]:
+def _landed(watch: WriteLog, table: str) -> list[Landed]:
     return [Landed(tuple(r.dimensions.get(d) for d in KEYS[table]), r.time_ms, seen_ms)
             for r, seen_ms in list(watch.first_seen.values()) if r.table == table]
 

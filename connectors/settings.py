@@ -30,7 +30,7 @@ class KinesisSettings:
     initial_position: str = "TRIM_HORIZON"
     poll_interval_ms: int = 250
     shard_discovery_interval_ms: int = 10_000
-    idle_clock_ms: int = 1_000
+    idle_clock_ms: int = 250
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class TimestreamSettings:
     database: str = "connect_metrics"
     target: str = "timestream"
     batch_size: int = 100
-    flush_interval_ms: int = 250
+    flush_interval_ms: int = 100
     max_retry_seconds: int = 300
     memory_retention_hours: int = 6
     magnetic_writes: bool = False

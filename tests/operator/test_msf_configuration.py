@@ -15,7 +15,7 @@ import main as entry_script
 from deploy.msf_configuration import keys_set, refused
 from jobs.config import Config
 from jobs.main import CONNECTOR_JAR, GATEWAY_PORT_ENV
-from jobs.pipeline import SINK_NAME
+from jobs.pipeline import LIVE_BUFFER_TIMEOUT_MS, SINK_NAME
 from cli.prerequisites import require_connector_jar
 
 
@@ -97,3 +97,15 @@ def test_sources_and_stateful_operators_keep_their_ids(built_on_msf):
     uids = {node.getOperatorName(): node.getTransformationUID()
             for node in graph.getStreamNodes().toArray()}
     assert {name: uids.get(name) for name in STATEFUL} == STATEFUL
+
+
+def test_every_operator_of_a_live_run_hands_its_output_on_within_the_live_timeout(built_on_msf):
+    """Set on each operator, the SQL ones too (the environment's own key is refused on MSF):
+    Flink's default holds output up to 100 ms at every exchange on the way to a row."""
+    _, env, _ = built_on_msf
+    graph = env._generate_stream_graph(clear_transformations=False)
+    timeouts = {node.getOperatorName(): node.getBufferTimeout()
+                for node in graph.getStreamNodes().toArray()}
+    assert len(timeouts) > 20
+    assert any(name.startswith(("Calc", "GroupAggregate")) for name in timeouts), timeouts
+    assert {name: t for name, t in timeouts.items() if t != LIVE_BUFFER_TIMEOUT_MS} == {}

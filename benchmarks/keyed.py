@@ -129,6 +129,12 @@ class _TimerService:
     def register_processing_time_timer(self, timestamp: int) -> None:
         heapq.heappush(self._runner.processing_timers, (timestamp, self._runner.current_key))
 
+    def delete_processing_time_timer(self, timestamp: int) -> None:
+        timers = self._runner.processing_timers
+        if (timestamp, self._runner.current_key) in timers:
+            timers.remove((timestamp, self._runner.current_key))
+            heapq.heapify(timers)
+
 
 class _Context:
     def __init__(self, runner: KeyedRunner, timestamp: int | None = None,

@@ -207,24 +207,14 @@ def test_jsonl_target_writes_the_exact_records(tmp_path):
 
 
 class _JavaObject:
-    """What PyFlink's thread mode hands Python for a Java object (pemja's PyJObject)."""
+    """What PyFlink's thread mode hands Python for a Java object (pemja's PyJObject): its
+    methods, `toString` among them, are calls into the JVM."""
 
-    def __init__(self, kind: str, text: str, millis: int | None = None):
-        self._kind, self._text, self._millis = kind, text, millis
+    def __init__(self, text: str):
+        self._text = text
 
-    def getClass(self):  # noqa: N802 - the Java method name
-        outer = self
-
-        class _Class:
-            def getName(self):  # noqa: N802
-                return outer._kind
-        return _Class()
-
-    def toString(self):  # noqa: N802
+    def toString(self):  # noqa: N802 - the Java method name
         return self._text
-
-    def toEpochMilli(self):  # noqa: N802
-        return self._millis
 
 
 def test_thread_mode_java_times_become_python_ones():
@@ -232,12 +222,32 @@ def test_thread_mode_java_times_become_python_ones():
 
     from jobs.pipeline import python_value
 
-    instant = _JavaObject("java.time.Instant", "2026-01-05T08:00:00.250Z", 1_767_600_000_250)
-    local = _JavaObject("java.time.LocalDateTime", "2026-01-05T08:00:00.250")
-    day = _JavaObject("java.time.LocalDate", "2026-01-05")
+    instant = _JavaObject("2026-01-05T08:00:00.250Z")
+    local = _JavaObject("2026-01-05T08:00:00.250")
+    day = _JavaObject("2026-01-05")
     assert python_value(instant) == datetime(2026, 1, 5, 8, 0, 0, 250_000, timezone.utc)
     assert python_value(local) == datetime(2026, 1, 5, 8, 0, 0, 250_000)
     assert python_value(day) == date(2026, 1, 5)
     assert python_value(7) == 7 and python_value("q1") == "q1" and python_value(None) is None
-    other = _JavaObject("java.math.BigDecimal", "1.5")
+    other = _JavaObject("1.5")
     assert python_value(other) is other
+    on_the_second = _JavaObject("2026-01-05T08:00:00Z")
+    assert python_value(on_the_second) == datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+    minute = _JavaObject("2026-01-05T08:00")  # Java drops :00
+    assert python_value(minute) == datetime(2026, 1, 5, 8, 0)
+    already = datetime(2026, 1, 5, 8)  # process mode hands Python values over
+    assert python_value(already) is already
+
+
+def test_the_sinks_timestream_client_leaves_record_checks_to_check_record():
+    """botocore's own check of every field cost more CPU than the rest of a call, inside the
+    job's interpreter; `check_record` already holds each record to the service's rules."""
+    from connectors.settings import InfluxDBSettings, TimestreamSettings
+    from connectors.timestream_sink import record_writer
+
+    from botocore.validate import ParamValidationDecorator
+
+    writer = record_writer(TimestreamSettings(), InfluxDBSettings())
+    assert isinstance(writer, TimestreamWriter)
+    # botocore wraps its request serializer in the check when the check is on.
+    assert not isinstance(writer._client._serializer, ParamValidationDecorator)

@@ -37,10 +37,31 @@ AGENT_WORK_TYPE = Types.ROW_NAMED(
     [Types.STRING(), Types.STRING(), Types.STRING(), Types.STRING(), Types.STRING(),
      Types.STRING(), Types.STRING(), Types.STRING(), Types.LONG(), Types.LONG()],
 )
+SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
+"""(table, record JSON): what the metric sink writes, and queue naming reads and writes."""
+KEYED_RECORD_TYPE = Types.ROW([Types.STRING(), SINK_RECORD_TYPE])
+KEYED_CHANGE_TYPE = Types.ROW([Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
+"""An instance id and the gauges' input for it, (instance id, `gauges.Change`)."""
 AGENT_FACTS = OutputTag("agent-facts", AGENT_FACTS_TYPE)
 AGENT_WORK = OutputTag("agent-work", AGENT_WORK_TYPE)
-AGENT_VIEWS = OutputTag("agent-views", Types.PICKLED_BYTE_ARRAY())
-"""(instance id, `gauges.AgentView`) whenever an agent's facts change: the gauges' input."""
+AGENT_VIEWS = OutputTag("agent-views", KEYED_CHANGE_TYPE)
+"""A `gauges.AgentView` whenever an agent's facts change (`keyed_change`)."""
+
+
+def keyed_row(key: str, value) -> Row:
+    """A record for a keyed operator whose key the JVM reads (`jobs.pipeline.keyed`): the key,
+    then the value the operator gets."""
+    return Row(key, value)
+
+
+def keyed_change(instance_id: str, change) -> Row:
+    """A change for the realtime gauges, keyed by its instance."""
+    return keyed_row(instance_id, (instance_id, change))
+
+
+def sink_row(table: str, text: str) -> Row:
+    """A record for the metric sink, keyed by its table."""
+    return keyed_row(table, (table, text))
 
 
 def held_state(name: str) -> ValueStateDescriptor:
@@ -127,7 +148,7 @@ class AgentActivityFunction(KeyedProcessFunction):
             tag, row = agent_rows(output)
             yield row if tag is None else (tag, row)
             if tag is AGENT_FACTS:
-                yield AGENT_VIEWS, (output.instance_id, agent_view(output))
+                yield AGENT_VIEWS, keyed_change(output.instance_id, agent_view(output))
 
     def _expire(self, state, now: int, outputs: list):
         step = agents.expire(state, now, self._settings)
@@ -202,8 +223,9 @@ def contact_rows(output, levels: ServiceLevels):
 
 
 CONTACTS_COMPLETED = OutputTag("contacts-completed", CONTACT_COMPLETED_TYPE)
-PROVISIONAL_STAYS = OutputTag("provisional-stays", Types.PICKLED_BYTE_ARRAY())
-"""(instance id, `gauges.ProvisionalStay`): a contact's queue by all its events read so far."""
+PROVISIONAL_STAYS = OutputTag("provisional-stays", KEYED_CHANGE_TYPE)
+"""A `gauges.ProvisionalStay`, a contact's queue by all its events read so far
+(`keyed_change`)."""
 
 
 class ContactLifecycleFunction(KeyedProcessFunction):
@@ -245,7 +267,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         if self._provisional:
             stay = contacts.waiting_now(state, order.pending)
             if stay != contacts.waiting_now(state, order.pending[:-1]):
-                yield PROVISIONAL_STAYS, (value.instance_id, gauges.ProvisionalStay(
+                yield PROVISIONAL_STAYS, keyed_change(value.instance_id, gauges.ProvisionalStay(
                     value.contact_id, stay, max(e.event_time for e in order.pending)))
 
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
@@ -298,13 +320,13 @@ NAMES = OutputTag("names", NAME_TYPE)
 END_OF_INPUT = 2**63 - 1  # the final watermark of a bounded run
 
 
-def queue_change(row) -> tuple[str, gauges.QueueChange] | None:
-    """(instance id, change) of a contact transition row that enters or leaves a queue."""
+def queue_change(row) -> Row | None:
+    """The change of a contact transition row that enters or leaves a queue (`keyed_change`)."""
     if contacts.Phase.QUEUED not in (row.from_phase, row.to_phase):
         return None
     entered = row.from_phase != contacts.Phase.QUEUED
-    return row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id, row.channel,
-                                               entered, row.at_ms)
+    return keyed_change(row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id,
+                                                            row.channel, entered, row.at_ms))
 
 
 def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
@@ -517,8 +539,9 @@ NAME_WAIT_MS = 60_000  # the longest a service-level record waits for its queue'
 
 
 class QueueNamingFunction(KeyedProcessFunction):
-    """Key: instance and queue (`queue_naming.queue_key`). Input and output: the sink's (table,
-    record JSON) of the tables `QueueNaming.needs`, `queue_names` among them, whose newest name
+    """Key: instance and queue (`queue_naming.queue_key`). Input: the sink's (table, record
+    JSON) of the tables `QueueNaming.needs`, `queue_names` among them; output: the same, for
+    the sink (`sink_row`). It keeps each queue's newest name
     this keeps (`queue_naming.QueueNaming` says what a name changes). A
     service-level record that needs a name not known yet is held until the name comes, at most
     `NAME_WAIT_MS` of processing time or to the end of a bounded run; then the default
@@ -538,7 +561,7 @@ class QueueNamingFunction(KeyedProcessFunction):
         record = orjson.loads(text)
         if table == queue_naming.NAMES_TABLE:
             self._name.update(queue_naming.record_name(record))
-            yield value
+            yield sink_row(table, text)
             yield from self._release()
             return
         name = self._name.value()
@@ -568,6 +591,6 @@ class QueueNamingFunction(KeyedProcessFunction):
     def _settled(self, table: str, record: dict, text: str, name: str | None):
         settled = self._naming.settle(table, record, name)
         if settled is record:
-            yield table, text
+            yield sink_row(table, text)
         elif settled is not None:
-            yield table, orjson.dumps(settled).decode()
+            yield sink_row(table, orjson.dumps(settled).decode())

@@ -44,9 +44,10 @@ from jobs.core.agents import AgentSettings
 from jobs.core.contacts import LifecycleSettings, link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
-    CONTACTS_COMPLETED, NAMES, PROVISIONAL_STAYS, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES,
-    AgentActivityFunction, ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction,
-    queue_change,
+    CONTACTS_COMPLETED, KEYED_CHANGE_TYPE, KEYED_RECORD_TYPE, NAMES, PROVISIONAL_STAYS,
+    QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, SINK_RECORD_TYPE, AgentActivityFunction,
+    ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction, keyed_row,
+    queue_change, sink_row,
 )
 
 LOG = logging.getLogger(__name__)
@@ -71,7 +72,6 @@ key's own, an event for another contact's key (`jobs.core.contacts.link_event`).
 AGENT_EVENTS = OutputTag("agent-events", PARSED_TYPE)
 AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
-SINK_RECORD_TYPE = Types.TUPLE([Types.STRING(), Types.STRING()])
 LIVE_BUFFER_TIMEOUT_MS = 10
 """How long a live run's operators may hold output for a fuller network buffer (Flink's
 default: 100 ms, at each of the four exchanges between an event and its row)."""
@@ -140,20 +140,25 @@ def _agent_row(event: AgentEvent) -> Row:
 
 
 class ToTimestreamRecord(FlatMapFunction):
-    """A metric row as (table, record JSON); the version is the time it was computed. Rows a
-    change retracts are not written: their replacement follows."""
+    """A metric row as (table, record JSON), keyed by its table, or with `by_queue` by its
+    queue (`queue_naming.queue_key`); the version is the time it was computed. Rows a change
+    retracts are not written: their replacement follows."""
 
-    def __init__(self, metric: MetricTable, columns: list[str], zone: str):
+    def __init__(self, metric: MetricTable, columns: list[str], zone: str,
+                 by_queue: bool = False):
         self._metric = metric
         self._columns = columns
         self._zone = ZoneInfo(zone)
+        self._by_queue = by_queue
 
     def flat_map(self, value):
         if value.get_row_kind() in (RowKind.UPDATE_BEFORE, RowKind.DELETE):
             return
         row = {name: python_value(v) for name, v in zip(self._columns, value)}
         record = to_record(self._metric.record_shape, row, version=version_now(), zone=self._zone)
-        yield self._metric.table, orjson.dumps(record).decode()
+        table = self._metric.table
+        key = queue_key(record) if self._by_queue else table
+        yield keyed_row(key, (table, orjson.dumps(record).decode()))
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))  # most values: no lookup needed
@@ -245,9 +250,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     if provisional_ms:
         changes.append(lifecycle.get_side_output(PROVISIONAL_STAYS))
     gauges = (
-        lifecycle.flat_map(_queue_changes, output_type=Types.PICKLED_BYTE_ARRAY())
-        .union(*changes)
-        .key_by(lambda change: change[0], key_type=Types.STRING())
+        keyed(lifecycle.flat_map(_queue_changes, output_type=KEYED_CHANGE_TYPE).union(*changes),
+              Types.PICKLED_BYTE_ARRAY())
         .process(RealtimeGaugesFunction(config.job.gauge_period_ms,
                                         config.job.gauge_refresh_ms,
                                         config.job.gauge_refresh_for_ms, provisional_ms,
@@ -266,23 +270,23 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     records, by_queue = [], []
     for metric in catalogue:
         named = naming.needs(metric.table, metric.dimensions)
-        (by_queue if named else records).append(_metric_records(t_env, metric, zone))
+        (by_queue if named else records).append(_metric_records(t_env, metric, zone, named))
     if by_queue:
         records.append(
-            (by_queue[0].union(*by_queue[1:]) if len(by_queue) > 1 else by_queue[0])
-            .key_by(_queue_key, key_type=Types.STRING())
-            .process(QueueNamingFunction(naming), output_type=SINK_RECORD_TYPE)
+            keyed(by_queue[0].union(*by_queue[1:]) if len(by_queue) > 1 else by_queue[0],
+                  SINK_RECORD_TYPE)
+            .process(QueueNamingFunction(naming), output_type=KEYED_RECORD_TYPE)
             .name("queue names").uid("queue-naming")
         )
     if config.timestream.raw_tables:
         records.append(
             contacts.events.union(agents.events)
-            .flat_map(_raw_event_records, output_type=SINK_RECORD_TYPE)
+            .flat_map(_raw_event_records, output_type=KEYED_RECORD_TYPE)
             .name("raw event tables").uid("raw-event-tables")
         )
     union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
     written = (
-        union.key_by(lambda r: r[0], key_type=Types.STRING())
+        keyed(union, SINK_RECORD_TYPE)
         .process(MetricSinkFunction(config.timestream, config.influxdb, counts),
                  output_type=Types.STRING())
         .name(SINK_NAME).uid("metric-sink")
@@ -322,17 +326,23 @@ def _raw_event_records(event):
     else:
         rows = agent_event_records(event, version)
     for table, record in rows:
-        yield table, orjson.dumps(record).decode()
-
-
-def _queue_key(record) -> str:
-    return queue_key(orjson.loads(record[1]))
+        yield sink_row(table, orjson.dumps(record).decode())
 
 
 def _queue_changes(row):
     change = queue_change(row)
     if change is not None:
         yield change
+
+
+def keyed(stream: DataStream, value_type) -> KeyedStream:
+    """`stream`'s (key, value) rows (`jobs.operators.keyed_row`), keyed by their string key in
+    the JVM; the keyed operator gets the value. This is what PyFlink's `key_by` makes, less the
+    Python step it adds to compute each key: a round trip of every record between the JVM and
+    Python, which cost the sink's input as much Python time as the sink itself."""
+    j_keyed = stream._j_data_stream.keyBy(get_gateway().jvm.KeyByKeySelector(),
+                                          Types.ROW([Types.STRING()]).get_java_type_info())
+    return KeyedStream(j_keyed, value_type, stream)
 
 
 def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
@@ -375,17 +385,15 @@ def event_streams(parsed: DataStream, config: Config) -> tuple[Feed, Feed]:
     (`io.connectmetrics.events.EventTime` in the connector jar): a Python timestamp assigner,
     filter and key selector would each be one more round trip per event. The keyed stream is
     what PyFlink's `key_by` makes: (key, event) rows keyed by their first field."""
-    jvm = get_gateway().jvm
-    event_time = jvm.io.connectmetrics.events.EventTime
-    pickled, key_type = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
+    event_time = get_gateway().jvm.io.connectmetrics.events.EventTime
+    pickled = Types.PICKLED_BYTE_ARRAY()
     feeds = []
     for stream in (parsed, side_output(parsed, AGENT_EVENTS)):
         timed = event_time.withEventTime(stream._j_data_stream, config.job.allowed_lateness_ms,
                                          config.job.idle_timeout_ms)
         events = DataStream(event_time.events(timed, pickled.get_java_type_info()))
-        rows = event_time.keyed(timed, Types.ROW([key_type, pickled]).get_java_type_info())
-        keyed = rows.keyBy(jvm.KeyByKeySelector(), Types.ROW([key_type]).get_java_type_info())
-        feeds.append(Feed(events, KeyedStream(keyed, pickled, events)))
+        rows = event_time.keyed(timed, Types.ROW([Types.STRING(), pickled]).get_java_type_info())
+        feeds.append(Feed(events, keyed(DataStream(rows), pickled)))
     return feeds[0], feeds[1]
 
 
@@ -402,9 +410,11 @@ def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,
     t_env.create_temporary_view(name, table)
 
 
-def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: str) -> DataStream:
-    """The metric's records for the sink; its rows also become a view named after the table
-    (with `event_time` when the query returns `window_time`), computed once for both.
+def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: str,
+                    by_queue: bool) -> DataStream:
+    """The metric's records for the sink (`ToTimestreamRecord`); its rows also become a view
+    named after the table (with `event_time` when the query returns `window_time`), computed
+    once for both.
 
     A query whose rows update (a GROUP BY without a window) writes every new value; the newer
     version replaces the record in Timestream.
@@ -422,7 +432,8 @@ def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: st
                   .watermark("event_time", "SOURCE_WATERMARK()"))
     t_env.create_temporary_view(metric.table, t_env.from_changelog_stream(rows, schema.build()))
     return (
-        rows.flat_map(ToTimestreamRecord(metric, columns, zone), output_type=SINK_RECORD_TYPE)
+        rows.flat_map(ToTimestreamRecord(metric, columns, zone, by_queue),
+                      output_type=KEYED_RECORD_TYPE)
         .name(f"metric {metric.table}").uid(f"metric-{metric.table}")
     )
 

@@ -12,8 +12,9 @@ from tests.unit.test_contacts import INSTANCE, T0, Story
 
 
 def stays(outputs) -> list[ProvisionalStay]:
-    return [row[1] for tag, row in (o for o in outputs if isinstance(o, tuple))
-            if tag is PROVISIONAL_STAYS and row[0] == INSTANCE]
+    rows = [row for tag, row in (o for o in outputs if isinstance(o, tuple))
+            if tag is PROVISIONAL_STAYS]
+    return [stay for key, (instance, stay) in rows if key == instance == INSTANCE]
 
 
 def lifecycle(provisional: bool = True) -> KeyedRunner:

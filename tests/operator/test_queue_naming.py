@@ -4,14 +4,13 @@ name waits for it, and one whose queue is never named takes the default at the e
 from __future__ import annotations
 
 import orjson
-from pyflink.common.typeinfo import Types
 
 from jobs.config import Config, JobSettings
-from jobs.core.queue_naming import QueueNaming
+from jobs.core.queue_naming import QueueNaming, queue_key
 from jobs.core.service_levels import ServiceLevels
 from jobs.main import local_environment
-from jobs.operators import QueueNamingFunction
-from jobs.pipeline import SINK_RECORD_TYPE, _queue_key
+from jobs.operators import KEYED_RECORD_TYPE, SINK_RECORD_TYPE, QueueNamingFunction, keyed_row
+from jobs.pipeline import keyed
 
 LEVELS = ServiceLevels.parse("20,60", "name:Sales=120")
 
@@ -29,12 +28,14 @@ def written(tmp_path, records: list[tuple[str, str]],
             naming: QueueNaming) -> list[tuple[str, dict]]:
     env = local_environment(Config(job=JobSettings(
         checkpoint_interval_ms=0, checkpoint_dir=str(tmp_path / "checkpoints"))))
-    output = (env.from_collection(records, type_info=SINK_RECORD_TYPE)
-              .key_by(_queue_key, key_type=Types.STRING())
-              .process(QueueNamingFunction(naming), output_type=SINK_RECORD_TYPE)
+    rows = [keyed_row(queue_key(orjson.loads(text)), (table, text)) for table, text in records]
+    output = (keyed(env.from_collection(rows, type_info=KEYED_RECORD_TYPE), SINK_RECORD_TYPE)
+              .process(QueueNamingFunction(naming), output_type=KEYED_RECORD_TYPE)
               .execute_and_collect())
     with output:
-        return [(table, orjson.loads(text)) for table, text in output]
+        written = [(key, table, orjson.loads(text)) for key, (table, text) in output]
+    assert all(key == table for key, table, _ in written)  # keyed for the sink
+    return [(table, record) for _, table, record in written]
 
 
 def thresholds(rows: list[tuple[str, dict]], queue_id: str) -> list[str]:

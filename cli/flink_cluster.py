@@ -248,13 +248,13 @@ def failures(settings: ClusterSettings, job_id: str) -> list[str]:
 
 
 def input_watermark(settings: ClusterSettings, job_id: str, vertex_name: str) -> int:
-    """The lowest input watermark among the subtasks of the job's vertex whose name starts with
-    `vertex_name` (the chain's first operator); `NO_WATERMARK` until every subtask has one."""
-    vertex = next((v for v in job(settings, job_id)["vertices"]
-                   if v["name"].startswith(vertex_name)), None)
-    if vertex is None:
+    """The lowest input watermark among the subtasks of the job's vertices whose names start
+    with `vertex_name` (a chain's first operator; the metric sinks are one per table);
+    `NO_WATERMARK` until every subtask has one."""
+    vertices = [v for v in job(settings, job_id)["vertices"] if v["name"].startswith(vertex_name)]
+    if not vertices:
         raise ClusterError(f"job {job_id} has no vertex named {vertex_name!r}")
-    values = [int(m["value"]) for m in _get(
+    values = [int(m["value"]) for vertex in vertices for m in _get(
         settings, f"/jobs/{job_id}/vertices/{vertex['id']}/watermarks")
         if m["id"].endswith(".currentInputWatermark")]
     return min(values, default=NO_WATERMARK)

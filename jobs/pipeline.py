@@ -267,32 +267,37 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     zone = config.job.reporting_time_zone
     naming = QueueNaming(config.job.service_levels(),
                          name_tag=config.timestream.target == "influxdb")
-    records, by_queue = [], []
+    # A sink of its own for each table's records, and one for the records that go through
+    # queue naming or the raw-event tables: a burst of one table (a minute's interval rows at the
+    # minute's watermark) does not hold up another's rows behind it. The shared sink keeps the id
+    # the single sink had, so a snapshot's pending records are written after an update.
+    sinks, by_queue, shared = [], [], []
     for metric in catalogue:
         named = naming.needs(metric.table, metric.dimensions)
-        (by_queue if named else records).append(_metric_records(t_env, metric, zone, named))
+        records = _metric_records(t_env, metric, zone, named)
+        if named:
+            by_queue.append(records)
+        else:
+            sinks.append(_sink(records, config, counts, f"{SINK_NAME} {metric.table}",
+                               f"metric-sink-{metric.table}"))
     if by_queue:
-        records.append(
+        shared.append(
             keyed(by_queue[0].union(*by_queue[1:]) if len(by_queue) > 1 else by_queue[0],
                   SINK_RECORD_TYPE)
             .process(QueueNamingFunction(naming), output_type=KEYED_RECORD_TYPE)
             .name("queue names").uid("queue-naming")
         )
     if config.timestream.raw_tables:
-        records.append(
+        shared.append(
             contacts.events.union(agents.events)
             .flat_map(_raw_event_records, output_type=KEYED_RECORD_TYPE)
             .name("raw event tables").uid("raw-event-tables")
         )
-    union = records[0].union(*records[1:]) if len(records) > 1 else records[0]
-    written = (
-        keyed(union, SINK_RECORD_TYPE)
-        .process(MetricSinkFunction(config.timestream, config.influxdb, counts),
-                 output_type=Types.STRING())
-        .name(SINK_NAME).uid("metric-sink")
-    )
+    if shared:
+        sinks.append(_sink(shared[0].union(*shared[1:]) if len(shared) > 1 else shared[0],
+                           config, counts, SINK_NAME, "metric-sink"))
     dead_letters = parsed.get_side_output(DEAD_LETTERS).union(
-        written.get_side_output(SINK_DEAD_LETTERS)
+        *(sink.get_side_output(SINK_DEAD_LETTERS) for sink in sinks)
     )
     dead_letters.key_by(lambda _: 0, key_type=Types.INT()).process(
         DeadLetterFunction(config.job.dead_letter, config.kinesis, counts)
@@ -301,6 +306,15 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
         hand_on_within(env, LIVE_BUFFER_TIMEOUT_MS)
     LOG.info("metric tables: %s", ", ".join(m.table for m in catalogue))
     return t_env
+
+
+def _sink(records: DataStream, config: Config, counts: str | None, name: str,
+          uid: str) -> DataStream:
+    """A metric sink for `records`, (table, record JSON) keyed by table."""
+    return (keyed(records, SINK_RECORD_TYPE)
+            .process(MetricSinkFunction(config.timestream, config.influxdb, counts),
+                     output_type=Types.STRING())
+            .name(name).uid(uid))
 
 
 def hand_on_within(env: StreamExecutionEnvironment, timeout_ms: int) -> None:

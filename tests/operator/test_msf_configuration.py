@@ -86,6 +86,8 @@ STATEFUL = {"Source: kinesis agent-events": "kinesis-agent-events-source",
             "Source: kinesis contact-events": "kinesis-contact-events-source",
             "agent activity": "agent-activity", "contact lifecycle": "contact-lifecycle",
             "realtime gauges": "realtime-gauges", SINK_NAME: "metric-sink",
+            f"{SINK_NAME} queue_realtime": "metric-sink-queue_realtime",
+            f"{SINK_NAME} agent_interval": "metric-sink-agent_interval",
             "dead-letters": "dead-letters"}
 
 

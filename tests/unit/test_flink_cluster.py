@@ -49,6 +49,16 @@ def test_the_input_watermark_is_the_lowest_of_the_vertex_subtasks(rest):
     assert flink_cluster.input_watermark(settings, "j1", "metric sink") == 5_000
 
 
+def test_the_input_watermark_is_the_lowest_of_every_vertex_with_the_name(rest):
+    """The metric sinks are one per table: event time is at a point once every sink is."""
+    settings, answers = rest
+    answers["/jobs/j1"] = {"vertices": [*JOB["vertices"],
+                                        {"id": "v3", "name": "metric sink queue_interval"}]}
+    answers["/jobs/j1/vertices/v2/watermarks"] = watermarks(7_000)
+    answers["/jobs/j1/vertices/v3/watermarks"] = watermarks(6_000, 9_000)
+    assert flink_cluster.input_watermark(settings, "j1", "metric sink") == 6_000
+
+
 def test_a_subtask_without_a_watermark_holds_the_vertex_back(rest):
     settings, answers = rest
     answers["/jobs/j1/vertices/v2/watermarks"] = watermarks(7_000, NO_WATERMARK)

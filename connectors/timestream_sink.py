@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import boto3
 import orjson
@@ -60,13 +61,15 @@ def record_writer(settings: TimestreamSettings, influxdb: InfluxDBSettings):
 
 
 class MetricSinkFunction(KeyedProcessFunction):
-    """Input: (table, record JSON) keyed by table. Side output: records refused for good.
-    With `counts` (a replay's counts file, `connectors.counts`), each flush appends what it
-    wrote."""
+    """Input: (table, record JSON) keyed by table, or with `to_record_text` rows it makes
+    (table, record JSON) of. Side output: records refused for good. With `counts` (a replay's
+    counts file, `connectors.counts`), each flush appends what it wrote."""
 
     def __init__(self, settings: TimestreamSettings, influxdb: InfluxDBSettings,
-                 counts: str | None = None):
+                 counts: str | None = None,
+                 to_record_text: Callable[[object], tuple[str, str]] | None = None):
         self._settings = settings
+        self._to_record_text = to_record_text
         self._influxdb = influxdb
         self._counts_path = counts
         influx = settings.target == "influxdb"
@@ -97,8 +100,8 @@ class MetricSinkFunction(KeyedProcessFunction):
         self._write_ms = group.counter("writeMillis")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
-        table = value[0]
-        self._pending.add(value[1])
+        table, text = value if self._to_record_text is None else self._to_record_text(value)
+        self._pending.add(text)
         count = self._counts_pending.get(table, 0) + 1
         self._counts_pending[table] = count
         if count >= self._settings.batch_size:

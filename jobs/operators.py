@@ -4,6 +4,7 @@ state, set timers, emit typed rows. The domain logic lives in the cores.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import MutableMapping
 
 import orjson
@@ -64,6 +65,32 @@ def sink_row(table: str, text: str) -> Row:
     return keyed_row(table, (table, text))
 
 
+MAIN = "main"
+"""An operator's main output, among the tag ids of `reads`."""
+
+
+def reads_only(method):
+    """A keyed operator's `process_element` or `on_timer`, less the outputs the job does not
+    read: those not in the operator's `reads` (tag ids and `MAIN`; None reads all). Each output
+    costs a call into the JVM, and a side output the job does not read is not in its graph, so
+    emitting to it fails."""
+
+    @functools.wraps(method)
+    def emitting(self, value, ctx):
+        outputs = method(self, value, ctx)
+        if outputs is None or self._reads is None:
+            return outputs
+        return (output for output in outputs if _output_id(output) in self._reads)
+
+    return emitting
+
+
+def _output_id(output) -> str:
+    if isinstance(output, tuple) and len(output) == 2 and isinstance(output[0], OutputTag):
+        return output[0].tag_id
+    return MAIN
+
+
 def held_state(name: str) -> ValueStateDescriptor:
     """A pickled value state, as every keyed state machine of the job keeps. It has no
     time-to-live: the state machines clear their own state (after logout, completion or expiry,
@@ -110,18 +137,22 @@ class AgentActivityFunction(KeyedProcessFunction):
     JVM when the bundle ends. The value also holds events waiting for the watermark, which an
     earlier version of the job kept there; a restored one applies them first."""
 
-    def __init__(self, settings: agents.AgentSettings = agents.DEFAULT_SETTINGS):
+    def __init__(self, settings: agents.AgentSettings = agents.DEFAULT_SETTINGS,
+                 reads: frozenset[str] | None = None):
         self._settings = settings
+        self._reads = reads
 
     def open(self, runtime_context: RuntimeContext):
         self._held = runtime_context.get_state(held_state("agent"))
         group = runtime_context.get_metrics_group().add_group("agents")
         self._stale = group.counter("agentsGoneStale")
 
+    @reads_only
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
         state, waiting, timers = self._held.value() or (None, (), ())
         yield from self._apply((*waiting, value), None, state, timers, ctx)
 
+    @reads_only
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         now = max(timestamp, ctx.timer_service().current_watermark())
         state, waiting, timers = self._held.value() or (None, (), ())
@@ -223,6 +254,8 @@ def contact_rows(output, levels: ServiceLevels):
 
 
 CONTACTS_COMPLETED = OutputTag("contacts-completed", CONTACT_COMPLETED_TYPE)
+QUEUE_CHANGES = OutputTag("queue-changes", KEYED_CHANGE_TYPE)
+"""A `gauges.QueueChange` whenever a contact enters or leaves a queue (`keyed_change`)."""
 PROVISIONAL_STAYS = OutputTag("provisional-stays", KEYED_CHANGE_TYPE)
 """A `gauges.ProvisionalStay`, a contact's queue by all its events read so far
 (`keyed_change`)."""
@@ -231,8 +264,9 @@ PROVISIONAL_STAYS = OutputTag("provisional-stays", KEYED_CHANGE_TYPE)
 class ContactLifecycleFunction(KeyedProcessFunction):
     """Key: contact id. Input: `ContactEvent`s (pickled), links included. Events wait in an
     `EventOrder` until the watermark passes them, then apply in event-time order; a late one
-    applies at once. Main output: phase transitions; side output: completed contacts; both
-    with the service-level thresholds of their queue. With `provisional`, where the contact
+    applies at once. Main output: phase transitions; side outputs: completed contacts (both
+    with the service-level thresholds of their queue), and for the gauges each transition
+    into or out of a queue (`QUEUE_CHANGES`). With `provisional`, where the contact
     waits by every event read so far goes to `PROVISIONAL_STAYS` as soon as an event changes
     it, for the gauges' provisional rows (`gauges.LiveView`).
 
@@ -240,10 +274,12 @@ class ContactLifecycleFunction(KeyedProcessFunction):
     `AgentActivityFunction` gives."""
 
     def __init__(self, settings: contacts.LifecycleSettings = contacts.DEFAULT_SETTINGS,
-                 levels: ServiceLevels = ServiceLevels(), provisional: bool = False):
+                 levels: ServiceLevels = ServiceLevels(), provisional: bool = False,
+                 reads: frozenset[str] | None = None):
         self._settings = settings
         self._levels = levels
         self._provisional = provisional
+        self._reads = reads
 
     def open(self, runtime_context: RuntimeContext):
         self._held = runtime_context.get_state(held_state("contact"))
@@ -252,6 +288,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         self._duplicates = group.counter("duplicateEvents")
         self._expired = group.counter("contactsExpired")
 
+    @reads_only
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
         state, order, timers = self._held.value() or (None, EventOrder(), ())
         verdict = order.add(value)
@@ -270,6 +307,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
                 yield PROVISIONAL_STAYS, keyed_change(value.instance_id, gauges.ProvisionalStay(
                     value.contact_id, stay, max(e.event_time for e in order.pending)))
 
+    @reads_only
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         # `contacts.step` first closes a contact whose deadline came before the event.
         now = max(timestamp, ctx.timer_service().current_watermark())
@@ -297,6 +335,15 @@ class ContactLifecycleFunction(KeyedProcessFunction):
                 self._expired.inc()
             tag, row = contact_rows(output, self._levels)
             yield row if tag is None else (tag, row)
+            if tag is None and contacts.Phase.QUEUED in (output.from_phase, output.to_phase):
+                yield QUEUE_CHANGES, queue_change(output)
+
+
+def queue_change(transition: contacts.PhaseTransition) -> Row:
+    """The gauges' change of a transition that enters or leaves a queue (`keyed_change`)."""
+    entered = transition.from_phase != contacts.Phase.QUEUED
+    return keyed_change(transition.instance_id, gauges.QueueChange(
+        transition.contact_id, transition.queue_id, transition.channel, entered, transition.at))
 
 
 _AGENT_COUNT_FIELDS = ["agents_online", "agents_available", "agents_on_contact",
@@ -318,15 +365,6 @@ NAME_TYPE = Types.ROW_NAMED(
 )
 NAMES = OutputTag("names", NAME_TYPE)
 END_OF_INPUT = 2**63 - 1  # the final watermark of a bounded run
-
-
-def queue_change(row) -> Row | None:
-    """The change of a contact transition row that enters or leaves a queue (`keyed_change`)."""
-    if contacts.Phase.QUEUED not in (row.from_phase, row.to_phase):
-        return None
-    entered = row.from_phase != contacts.Phase.QUEUED
-    return keyed_change(row.instance_id, gauges.QueueChange(row.contact_id, row.queue_id,
-                                                            row.channel, entered, row.at_ms))
 
 
 def agent_view(facts: agents.AgentFacts) -> gauges.AgentView:
@@ -397,12 +435,14 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
     them all."""
 
     def __init__(self, period_ms: int, refresh_ms: int, refresh_for_ms: int,
-                 provisional_ms: int = 0, provisional_ahead_ms: int = 0):
+                 provisional_ms: int = 0, provisional_ahead_ms: int = 0,
+                 reads: frozenset[str] | None = None):
         self._period = period_ms
         self._refresh = refresh_ms
         self._refresh_for = refresh_for_ms
         self._provisional = provisional_ms
         self._ahead = provisional_ahead_ms
+        self._reads = reads
 
     def open(self, runtime_context: RuntimeContext):
         pickled, text = Types.PICKLED_BYTE_ARRAY(), Types.STRING()
@@ -425,6 +465,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         self._taken = runtime_context.get_state(ValueStateDescriptor("last_sample", Types.LONG()))
         self._last = runtime_context.get_state(ValueStateDescriptor("last_change", Types.LONG()))
 
+    @reads_only
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
         instance_id, change = value
         if self._provisional:
@@ -463,6 +504,7 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
                                                               self._refresh)
         return self._boards[instance_id]
 
+    @reads_only
     def on_timer(self, timestamp: int, ctx: KeyedProcessFunction.OnTimerContext):
         if ctx.time_domain() == TimeDomain.PROCESSING_TIME:
             yield from self._provisional_rows(ctx)

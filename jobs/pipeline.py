@@ -5,6 +5,7 @@ Sources are injected, so the same graph runs on Kinesis or on files.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -44,10 +45,10 @@ from jobs.core.agents import AgentSettings
 from jobs.core.contacts import LifecycleSettings, link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
-    CONTACTS_COMPLETED, KEYED_CHANGE_TYPE, KEYED_RECORD_TYPE, NAMES, PROVISIONAL_STAYS,
-    QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, SINK_RECORD_TYPE, AgentActivityFunction,
-    ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction, keyed_row,
-    queue_change, sink_row,
+    CONTACTS_COMPLETED, KEYED_RECORD_TYPE, NAMES, PROVISIONAL_STAYS,
+    MAIN, QUEUE_CHANGES, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, SINK_RECORD_TYPE,
+    AgentActivityFunction, ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction,
+    keyed_row, sink_row,
 )
 
 LOG = logging.getLogger(__name__)
@@ -79,6 +80,13 @@ PROVISIONAL_AHEAD_PERIODS = 2
 """How many gauge periods a provisional row may be ahead of the clock: the next sample instant,
 with a period to spare for event times a little ahead of this machine's clock."""
 SINK_NAME = "metric sink"
+AGENT_ACTIVITY_VIEWS = {"agent_transitions": None, "agent_facts": AGENT_FACTS,
+                        "agent_work": AGENT_WORK}
+CONTACT_VIEWS = {"contact_transitions": None, "contacts_completed": CONTACTS_COMPLETED}
+GAUGE_VIEWS = {"queue_gauges": None, "routing_profile_gauges": ROUTING_PROFILE_GAUGES,
+               "names": NAMES}
+"""The SQL views of each keyed operator's outputs: view name, and its output tag (None for the
+main output)."""
 
 
 class ParseRecords(ProcessFunction):
@@ -139,26 +147,38 @@ def _agent_row(event: AgentEvent) -> Row:
                event.instance_id, event.status_name, event.status_type, event.online)
 
 
-class ToTimestreamRecord(FlatMapFunction):
-    """A metric row as (table, record JSON), keyed by its table, or with `by_queue` by its
-    queue (`queue_naming.queue_key`); the version is the time it was computed. Rows a change
-    retracts are not written: their replacement follows."""
+class MetricRecord:
+    """A metric row as the record its table is written with (`connectors.timestream.to_record`);
+    the version is the time it was computed."""
 
-    def __init__(self, metric: MetricTable, columns: list[str], zone: str,
-                 by_queue: bool = False):
-        self._metric = metric
+    def __init__(self, metric: MetricTable, columns: list[str], zone: str):
+        self.table = metric.table
+        self._shape = metric.record_shape
         self._columns = columns
         self._zone = ZoneInfo(zone)
-        self._by_queue = by_queue
+
+    def record(self, value: Row) -> dict:
+        row = {name: python_value(v) for name, v in zip(self._columns, value)}
+        return to_record(self._shape, row, version=version_now(), zone=self._zone)
+
+    def __call__(self, value: Row) -> tuple[str, str]:
+        """(table, record JSON), as the metric sink writes it."""
+        return self.table, orjson.dumps(self.record(value)).decode()
+
+
+class ToQueueRecords(FlatMapFunction):
+    """A metric row as (table, record JSON) for queue naming, keyed by its queue
+    (`queue_naming.queue_key`). Rows a change retracts are not written: their replacement
+    follows."""
+
+    def __init__(self, records: MetricRecord):
+        self._records = records
 
     def flat_map(self, value):
         if value.get_row_kind() in (RowKind.UPDATE_BEFORE, RowKind.DELETE):
             return
-        row = {name: python_value(v) for name, v in zip(self._columns, value)}
-        record = to_record(self._metric.record_shape, row, version=version_now(), zone=self._zone)
-        table = self._metric.table
-        key = queue_key(record) if self._by_queue else table
-        yield keyed_row(key, (table, orjson.dumps(record).decode()))
+        record = self._records.record(value)
+        yield keyed_row(queue_key(record), (self._records.table, orjson.dumps(record).decode()))
 
 
 _PLAIN = frozenset((str, int, float, bool, type(None)))  # most values: no lookup needed
@@ -224,9 +244,11 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             _register_view(t_env, view, events.map(to_row, output_type=row_type).name(view),
                            "event_time_ms")
 
+    reads = functools.partial(_reads, catalogue)
     activity = (
         agents.keyed.process(
-            AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms)),
+            AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms),
+                                  reads(AGENT_ACTIVITY_VIEWS, AGENT_VIEWS)),
             output_type=AGENT_TRANSITION_TYPE,
         )
         .name("agent activity").uid("agent-activity")
@@ -236,33 +258,29 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             max_queue_time_ms=config.job.contact_max_queue_ms,
             max_handle_time_ms=config.job.contact_max_handle_ms,
             acw_timeout_ms=config.job.contact_acw_timeout_ms,
-        ), config.job.service_levels(), provisional=provisional_ms > 0),
+        ), config.job.service_levels(), provisional=provisional_ms > 0,
+            reads=reads(CONTACT_VIEWS, QUEUE_CHANGES, PROVISIONAL_STAYS)),
             output_type=CONTACT_TRANSITION_TYPE)
         .name("contact lifecycle").uid("contact-lifecycle")
     )
-    _register_view(t_env, "contact_transitions", lifecycle, "at_ms")
-    _register_view(t_env, "contacts_completed", lifecycle.get_side_output(CONTACTS_COMPLETED),
-                   "at_ms")
-    _register_view(t_env, "agent_transitions", activity, "at_ms")
-    _register_view(t_env, "agent_facts", activity.get_side_output(AGENT_FACTS), "at_ms")
-    _register_view(t_env, "agent_work", activity.get_side_output(AGENT_WORK), "at_ms")
-    changes = [activity.get_side_output(AGENT_VIEWS)]
+    changes = [side_output(lifecycle, QUEUE_CHANGES), side_output(activity, AGENT_VIEWS)]
     if provisional_ms:
-        changes.append(lifecycle.get_side_output(PROVISIONAL_STAYS))
+        changes.append(side_output(lifecycle, PROVISIONAL_STAYS))
     gauges = (
-        keyed(lifecycle.flat_map(_queue_changes, output_type=KEYED_CHANGE_TYPE).union(*changes),
-              Types.PICKLED_BYTE_ARRAY())
+        keyed(changes[0].union(*changes[1:]), Types.PICKLED_BYTE_ARRAY())
         .process(RealtimeGaugesFunction(config.job.gauge_period_ms,
                                         config.job.gauge_refresh_ms,
                                         config.job.gauge_refresh_for_ms, provisional_ms,
-                                        PROVISIONAL_AHEAD_PERIODS * config.job.gauge_period_ms),
+                                        PROVISIONAL_AHEAD_PERIODS * config.job.gauge_period_ms,
+                                        reads(GAUGE_VIEWS)),
                  output_type=QUEUE_GAUGE_TYPE)
         .name("realtime gauges").uid("realtime-gauges")
     )
-    _register_view(t_env, "queue_gauges", gauges, "at_ms")
-    _register_view(t_env, "routing_profile_gauges", gauges.get_side_output(ROUTING_PROFILE_GAUGES),
-                   "at_ms")
-    _register_view(t_env, "names", gauges.get_side_output(NAMES), "at_ms")
+    for stream, views in ((activity, AGENT_ACTIVITY_VIEWS), (lifecycle, CONTACT_VIEWS),
+                          (gauges, GAUGE_VIEWS)):
+        for view, tag in views.items():
+            _register_view(t_env, view, stream if tag is None else side_output(stream, tag),
+                           "at_ms")
 
     zone = config.job.reporting_time_zone
     naming = QueueNaming(config.job.service_levels(),
@@ -271,15 +289,20 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     # queue naming or the raw-event tables: a burst of one table (a minute's interval rows at the
     # minute's watermark) does not hold up another's rows behind it. The shared sink keeps the id
     # the single sink had, so a snapshot's pending records are written after an update.
+    # The rows of a table that is not named are formatted in its sink: one step in Python.
     sinks, by_queue, shared = [], [], []
+    metric_rows = get_gateway().jvm.io.connectmetrics.metrics.MetricRows
     for metric in catalogue:
-        named = naming.needs(metric.table, metric.dimensions)
-        records = _metric_records(t_env, metric, zone, named)
-        if named:
-            by_queue.append(records)
+        rows, columns = _metric_rows(t_env, metric)
+        records = MetricRecord(metric, columns, zone)
+        if naming.needs(metric.table, metric.dimensions):
+            by_queue.append(rows.flat_map(ToQueueRecords(records), output_type=KEYED_RECORD_TYPE)
+                            .name(f"metric {metric.table}").uid(f"metric-{metric.table}"))
         else:
-            sinks.append(_sink(records, config, counts, f"{SINK_NAME} {metric.table}",
-                               f"metric-sink-{metric.table}"))
+            added = DataStream(metric_rows.keyed(rows._j_data_stream, metric.table))
+            sinks.append(_sink(added.name(f"metric {metric.table}").uid(f"metric-{metric.table}"),
+                               config, counts, f"{SINK_NAME} {metric.table}",
+                               f"metric-sink-{metric.table}", rows.get_type(), records))
     if by_queue:
         shared.append(
             keyed(by_queue[0].union(*by_queue[1:]) if len(by_queue) > 1 else by_queue[0],
@@ -296,8 +319,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     if shared:
         sinks.append(_sink(shared[0].union(*shared[1:]) if len(shared) > 1 else shared[0],
                            config, counts, SINK_NAME, "metric-sink"))
-    dead_letters = parsed.get_side_output(DEAD_LETTERS).union(
-        *(sink.get_side_output(SINK_DEAD_LETTERS) for sink in sinks)
+    dead_letters = side_output(parsed, DEAD_LETTERS).union(
+        *(side_output(sink, SINK_DEAD_LETTERS) for sink in sinks)
     )
     dead_letters.key_by(lambda _: 0, key_type=Types.INT()).process(
         DeadLetterFunction(config.job.dead_letter, config.kinesis, counts)
@@ -308,11 +331,22 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     return t_env
 
 
-def _sink(records: DataStream, config: Config, counts: str | None, name: str,
-          uid: str) -> DataStream:
-    """A metric sink for `records`, (table, record JSON) keyed by table."""
-    return (keyed(records, SINK_RECORD_TYPE)
-            .process(MetricSinkFunction(config.timestream, config.influxdb, counts),
+def _reads(catalogue: list[MetricTable], views: dict[str, OutputTag | None],
+           *always: OutputTag) -> frozenset[str]:
+    """The tag ids (`MAIN` for the main output) of a keyed operator's outputs that the job reads:
+    those whose view (`views`) a metric file reads, and `always` (read by another operator)."""
+    read = {MAIN if tag is None else tag.tag_id for view, tag in views.items()
+            if any(metric.reads(view) for metric in catalogue)}
+    return frozenset(read | {tag.tag_id for tag in always})
+
+
+def _sink(records: DataStream, config: Config, counts: str | None, name: str, uid: str,
+          record_type=SINK_RECORD_TYPE, to_record_text: MetricRecord | None = None) -> DataStream:
+    """A metric sink for `records`, keyed rows (`keyed`) of (table, record JSON), or of one
+    metric's rows (`record_type`) that `to_record_text` formats."""
+    return (keyed(records, record_type)
+            .process(MetricSinkFunction(config.timestream, config.influxdb, counts,
+                                        to_record_text),
                      output_type=Types.STRING())
             .name(name).uid(uid))
 
@@ -343,29 +377,22 @@ def _raw_event_records(event):
         yield sink_row(table, orjson.dumps(record).decode())
 
 
-def _queue_changes(row):
-    change = queue_change(row)
-    if change is not None:
-        yield change
-
-
 def keyed(stream: DataStream, value_type) -> KeyedStream:
     """`stream`'s (key, value) rows (`jobs.operators.keyed_row`), keyed by their string key in
     the JVM; the keyed operator gets the value. This is what PyFlink's `key_by` makes, less the
     Python step it adds to compute each key: a round trip of every record between the JVM and
-    Python, which cost the sink's input as much Python time as the sink itself."""
+    Python."""
     j_keyed = stream._j_data_stream.keyBy(get_gateway().jvm.KeyByKeySelector(),
                                           Types.ROW([Types.STRING()]).get_java_type_info())
     return KeyedStream(j_keyed, value_type, stream)
 
 
 def side_output(stream: DataStream, tag: OutputTag) -> DataStream:
-    """The records `stream`'s operator emits to `tag`, for an operator of the JVM to read: the
-    parse step's agent events, to their event time. PyFlink's `get_side_output` adds an
-    identity map in Python, a round trip of every record between the JVM and Python; the
-    records already have the tag's type. The keyed operators' side outputs keep PyFlink's map:
-    read this way by their SQL views, a live run failed in a timer of a keyed operator,
-    encoding its output (the walking skeleton; replays passed)."""
+    """The records `stream`'s operator emits to `tag`, as they are. PyFlink's `get_side_output`
+    adds an identity map in Python: a round trip of every record between the JVM and Python,
+    and the records already have the tag's type. Without that map, a side output nothing reads
+    is not in the job's graph, and emitting to it fails: the keyed operators drop what the job
+    does not read (`jobs.operators.reads_only`)."""
     return DataStream(stream._j_data_stream.getSideOutput(tag.get_java_output_tag()))
 
 
@@ -424,9 +451,9 @@ def _register_view(t_env: StreamTableEnvironment, name: str, stream: DataStream,
     t_env.create_temporary_view(name, table)
 
 
-def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: str,
-                    by_queue: bool) -> DataStream:
-    """The metric's records for the sink (`ToTimestreamRecord`); its rows also become a view
+def _metric_rows(t_env: StreamTableEnvironment,
+                 metric: MetricTable) -> tuple[DataStream, list[str]]:
+    """The metric's rows, as a changelog stream, and its columns; the rows also become a view
     named after the table (with `event_time` when the query returns `window_time`), computed
     once for both.
 
@@ -445,11 +472,7 @@ def _metric_records(t_env: StreamTableEnvironment, metric: MetricTable, zone: st
         schema = (schema.column_by_metadata("event_time", "TIMESTAMP_LTZ(3)", "rowtime")
                   .watermark("event_time", "SOURCE_WATERMARK()"))
     t_env.create_temporary_view(metric.table, t_env.from_changelog_stream(rows, schema.build()))
-    return (
-        rows.flat_map(ToTimestreamRecord(metric, columns, zone, by_queue),
-                      output_type=KEYED_RECORD_TYPE)
-        .name(f"metric {metric.table}").uid(f"metric-{metric.table}")
-    )
+    return rows, columns
 
 
 def _sql_error(metric: MetricTable, err: Py4JJavaError) -> str:

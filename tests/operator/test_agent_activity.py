@@ -74,3 +74,16 @@ def test_events_a_restored_state_holds_waiting_apply_first_in_time_order():
     assert facts(outputs) == [("AVAILABLE", False, T0), ("NON_PRODUCTIVE", False, T0 + 1_000),
                               ("AVAILABLE", False, T0 + 2_000)]
     assert runner.value(AGENT, "agent")[1] == (), "nothing is left waiting"
+
+
+def test_outputs_the_job_does_not_read_are_not_emitted():
+    runner = KeyedRunner(AgentActivityFunction(AgentSettings(stale_after_ms=STALE_AFTER_MS),
+                                               reads=frozenset({AGENT_FACTS.tag_id})))
+    runner.watermark = BEFORE_EVERYTHING
+    login = runner.process(AGENT, event("LOGIN", T0, snapshot(), event_id="e1"), T0)
+    stale = runner.advance(T0 + STALE_AFTER_MS)
+
+    assert facts(login) == [("AVAILABLE", False, T0)]
+    assert facts(stale) == [("OFFLINE", True, T0 + STALE_AFTER_MS)]
+    assert [tag for tag, _ in login + stale] == [AGENT_FACTS, AGENT_FACTS], \
+        "no transition row, no gauge view: the job reads neither"

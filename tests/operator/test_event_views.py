@@ -1,5 +1,6 @@
 """The parsed-event views cost a Python step per event: the job builds them only for a metric
-file that reads them. The parse step's kinds are the JVM's."""
+file that reads them. The keyed operators emit only the outputs the job reads. The parse step's
+kinds are the JVM's."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pyflink.java_gateway import get_gateway
 from connectors.file_source import file_sources
 from jobs.config import PROJECT_ROOT, Config, JobSettings
 from jobs.main import local_environment
-from jobs.pipeline import EVENT, LINK, TICK, build_job
+from jobs.metrics import load_catalogue
+from jobs.operators import AGENT_FACTS, AGENT_VIEWS, AGENT_WORK, MAIN
+from jobs.pipeline import AGENT_ACTIVITY_VIEWS, EVENT, LINK, TICK, _reads, build_job
 
 AGENTS_ONLINE = PROJECT_ROOT / "tests" / "e2e" / "agents_online.sql"
 
@@ -34,6 +37,21 @@ def test_the_event_views_are_built_only_for_a_file_that_reads_them(tmp_path):
     assert '"agent_events"' not in plan and '"contact_events"' not in plan
     plan = plan_of(tmp_path / "with-agents-online", [AGENTS_ONLINE])
     assert '"agent_events"' in plan and '"contact_events"' not in plan
+
+
+def test_an_operator_emits_only_the_outputs_a_file_or_another_operator_reads(tmp_path):
+    shipped = load_catalogue(PROJECT_ROOT / "sql")
+    assert _reads(shipped, AGENT_ACTIVITY_VIEWS, AGENT_VIEWS) == {
+        AGENT_FACTS.tag_id, AGENT_WORK.tag_id, AGENT_VIEWS.tag_id}, "no file reads transitions"
+
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / "agent_moves.sql").write_text(
+        "-- dimensions: agent_id\n-- time: window_start\n-- measure_name: moves\n"
+        "SELECT agent_id, window_start, COUNT(*) AS moves FROM TABLE(TUMBLE(TABLE "
+        "agent_transitions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))\n"
+        "GROUP BY agent_id, window_start, window_end\n")
+    assert _reads(load_catalogue(sql_dir), AGENT_ACTIVITY_VIEWS) == {MAIN}
 
 
 def test_the_kinds_parse_emits_are_the_ones_the_jvm_reads(tmp_path):

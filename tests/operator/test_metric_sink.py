@@ -78,3 +78,14 @@ def test_records_pending_at_a_restore_are_written_by_the_restored_timer(tmp_path
     runner.tick(FLUSH_MS)
     assert written(out) == [("queue_realtime", f"q{n}") for n in (1, 2, 3)]
     assert runner.processing_timers == []
+
+
+def test_a_sink_fed_a_metrics_rows_writes_them_as_its_records(tmp_path):
+    out = tmp_path / "records.jsonl"
+    runner = KeyedRunner(MetricSinkFunction(
+        TimestreamSettings(target=f"jsonl:{out}", batch_size=2, magnetic_writes=True),
+        InfluxDBSettings(), to_record_text=lambda row: ("queue_realtime", record(row[1]))))
+    runner.process("queue_realtime", ("q", 4), NOW_MS)
+    runner.process("queue_realtime", ("q", 5), NOW_MS)
+
+    assert written(out) == [("queue_realtime", "q4"), ("queue_realtime", "q5")]

@@ -3,11 +3,10 @@ package io.connectmetrics.events;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.util.ArrayList;
+import io.connectmetrics.ListCollector;
 import java.util.List;
 import org.apache.flink.api.java.tuple.Tuple4;
 import org.apache.flink.types.Row;
-import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 class EventTimeTest {
@@ -26,37 +25,27 @@ class EventTimeTest {
 
     @Test
     void eventsPassTheirPayloadAndLinksAndTicksNothing() {
-        List<byte[]> out = new ArrayList<>();
+        ListCollector<byte[]> collected = new ListCollector<>();
         EventTime.Events events = new EventTime.Events();
         for (Tuple4<Long, Integer, String, byte[]> row : List.of(EVENT, LINK, TICK)) {
-            events.flatMap(row, collector(out));
+            events.flatMap(row, collected);
         }
+        List<byte[]> out = collected.out;
         assertEquals(1, out.size());
         assertArrayEquals(new byte[] {7, 8}, out.get(0));
     }
 
     @Test
     void eventsAndLinksAreKeyedAndTicksDropped() {
-        List<Row> out = new ArrayList<>();
+        ListCollector<Row> collected = new ListCollector<>();
         EventTime.Keyed keyed = new EventTime.Keyed();
         for (Tuple4<Long, Integer, String, byte[]> row : List.of(EVENT, LINK, TICK)) {
-            keyed.flatMap(row, collector(out));
+            keyed.flatMap(row, collected);
         }
+        List<Row> out = collected.out;
         assertEquals(2, out.size());
         assertEquals("contact-1", out.get(0).getField(0));
         assertArrayEquals(new byte[] {7, 8}, (byte[]) out.get(0).getField(1));
         assertEquals("contact-0", out.get(1).getField(0));
-    }
-
-    private static <T> Collector<T> collector(List<T> out) {
-        return new Collector<>() {
-            @Override
-            public void collect(T record) {
-                out.add(record);
-            }
-
-            @Override
-            public void close() {}
-        };
     }
 }

@@ -8,7 +8,8 @@ and discards the events;
 `keyed` adds to it what any keyed Python operator costs: events keyed by contact id or agent ARN,
 one state value read and written per event, then discarded. It is the floor of a job whose
 state machines run in PyFlink, whatever they do.
-The last line printed is `RESULT {json}` with the seconds from the job's submission to its end.
+The last line printed is `RESULT {json}` with the seconds from the job's submission to its end,
+and the CPU seconds this process and the JVM under it spent meanwhile.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from jobs.operators import held_state
 from jobs.pipeline import (
     DEAD_LETTERS, build_job, event_streams, parse, use_python_mode,
 )
+from benchmarks.machine import tree_cpu_seconds
 from cli.prerequisites import free_ports
 from cli.replay import replay
 
@@ -118,9 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     config = bench_config(args.out.resolve(), args.parallelism, args.python_mode)
     use_local_credentials(config)
     build = BUILDS[args.mode]
+    get_gateway()  # the JVM, started before the CPU count begins
+    cpu_before = tree_cpu_seconds(os.getpid())
     seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build).elapsed_s
+    cpu_after = tree_cpu_seconds(os.getpid())
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     print(RESULT + json.dumps({"mode": args.mode, "parallelism": args.parallelism,
-                               "seconds": seconds}), flush=True)
+                               "seconds": seconds, "cpu_seconds": cpu}), flush=True)
     return 0
 
 

@@ -29,6 +29,32 @@ def load_average() -> str:
         return "unknown"
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system) of process `pid` and every process under it, from `/proc`
+    (None where there is none): with a job's JVM under it, the cores a run keeps busy."""
+    parents, spent = {}, {}
+    try:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            child = int(stat.parent.name)
+            parents[child] = int(fields[1])
+            spent[child] = int(fields[11]) + int(fields[12])
+    except OSError:
+        return None
+    if pid not in spent:
+        return None
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, p in parents.items() if p == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(spent[p] for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
 def java_version() -> str:
     try:
         done = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)

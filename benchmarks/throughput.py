@@ -9,11 +9,15 @@ cost is reported next to the rate, with the rate net of it.
 
 Scaling: the full job over a single-instance centre at parallelism 1 and 2. The realtime gauges
 of one instance are one key, so this shows what a second slot gives a one-instance centre.
+
+Each run also reports the cores it kept busy (CPU seconds of the job's processes over its
+seconds): parallelism 2 can be no faster than the machine's cores over those of parallelism 1.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -44,6 +48,11 @@ class Run:
     fixed_seconds: float | None  # the same job over one record
     out: Path
     load: str  # load average when it ended
+    cpu_seconds: float | None = None  # of the job's processes, over `seconds`
+
+    @property
+    def cores(self) -> float | None:
+        return None if self.cpu_seconds is None else self.cpu_seconds / self.seconds
 
     @property
     def rate(self) -> float:
@@ -62,27 +71,29 @@ class Run:
 
 def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
             python_mode: str = DEFAULT_PYTHON_MODE,
-            python_workers: str = DEFAULT_PYTHON_WORKERS) -> float:
-    """Seconds the job took, from a subprocess; its progress lines are passed on."""
+            python_workers: str = DEFAULT_PYTHON_WORKERS) -> tuple[float, float | None]:
+    """Seconds the job took and the CPU seconds it spent (None where unknown), from a
+    subprocess; its progress lines are passed on."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
                str(parallelism), "--out", str(out), "--python-mode", python_mode,
                "--python-workers", python_workers, *map(str, files)]
-    seconds = None
+    seconds = cpu = None
     with (out / "job.log").open("w") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
             log.write(line)
             if line.startswith(RESULT):
-                seconds = json.loads(line[len(RESULT):])["seconds"]
+                result = json.loads(line[len(RESULT):])
+                seconds, cpu = result["seconds"], result.get("cpu_seconds")
             elif line.startswith("replay:"):
                 print(f"  {mode} p={parallelism}: {line[len('replay:'):].strip()}",
                       file=sys.stderr, flush=True)
         process.wait()
     if process.returncode != 0 or seconds is None:
         raise RuntimeError(f"{mode} job at parallelism {parallelism} failed; see {out / 'job.log'}")
-    return seconds
+    return seconds, cpu
 
 
 def one_record_file(data: Dataset, out: Path) -> Path:
@@ -103,13 +114,14 @@ def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool 
             name = f"{mode}-p{parallelism}"
             print(f"throughput: {mode} job, parallelism {parallelism}, {data.records:,} records",
                   file=sys.stderr, flush=True)
-            seconds = run_job(mode, parallelism, data.files(parallelism), out / name,
-                              python_mode, python_workers)
+            seconds, cpu = run_job(mode, parallelism, data.files(parallelism), out / name,
+                                   python_mode, python_workers)
             load = load_average()
             fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record", python_mode,
-                             python_workers)
+                             python_workers)[0]
                      if one else None)
-            runs.append(Run(mode, parallelism, data.records, seconds, fixed, out / name, load))
+            runs.append(Run(mode, parallelism, data.records, seconds, fixed, out / name, load,
+                            cpu))
     return runs, measurements(runs)
 
 
@@ -147,16 +159,25 @@ def measure_scaling(data: Dataset, out: Path, python_mode: str = DEFAULT_PYTHON_
     for parallelism in (1, 2):
         print(f"scaling: full job, one instance, parallelism {parallelism}, "
               f"{data.records:,} records", file=sys.stderr, flush=True)
-        seconds = run_job("full", parallelism, data.files(parallelism),
-                          out / f"full-p{parallelism}", python_mode, python_workers)
+        seconds, cpu = run_job("full", parallelism, data.files(parallelism),
+                               out / f"full-p{parallelism}", python_mode, python_workers)
         runs[parallelism] = Run("full", parallelism, data.records, seconds, None,
-                                out / f"full-p{parallelism}", load_average())
+                                out / f"full-p{parallelism}", load_average(), cpu)
     result = [Measurement(PART_SCALING, f"full job, one instance, parallelism {p}", run.rate,
                           "events/s", note=_note(run)) for p, run in runs.items()]
     result.append(Measurement(
         PART_SCALING, "one instance: parallelism 2 / parallelism 1", runs[2].rate / runs[1].rate,
-        "ratio", Target(MIN_SCALING, False, f">= {MIN_SCALING}")))
+        "ratio", Target(MIN_SCALING, False, f">= {MIN_SCALING}"), _ceiling_note(runs[1])))
     return result
+
+
+def _ceiling_note(run: Run) -> str:
+    """At most the machine's cores over those the parallelism-1 run kept busy."""
+    cores = os.cpu_count()
+    if run.cores is None or not cores:
+        return ""
+    return (f"parallelism 1 kept {run.cores:.2f} of {cores} cores busy, so no parallelism can "
+            f"run more than {cores / run.cores:.2f} x its rate on this machine")
 
 
 def _note(run: Run) -> str:
@@ -165,6 +186,8 @@ def _note(run: Run) -> str:
         text += f"; one record takes {run.fixed_seconds:.1f} s"
         if run.net_rate is not None:
             text += f", so {run.net_rate:,.0f} events/s net of that"
+    if run.cores is not None:
+        text += f"; {run.cores:.2f} cores busy"
     return text + f"; load {run.load}"
 
 

@@ -177,7 +177,8 @@ def test_scaling_is_the_one_instance_rate_at_parallelism_2_over_1(tmp_path, monk
     assert DataSpec.one_instance(100_000).instances == 1
     seconds = {1: 50.0, 2: 40.0}
     monkeypatch.setattr(throughput, "run_job",
-                        lambda mode, parallelism, *args: seconds[parallelism])
+                        lambda mode, parallelism, *args: (seconds[parallelism], 62.5))
+    monkeypatch.setattr(throughput.os, "cpu_count", lambda: 2)
 
     class Files:
         records = 10_000
@@ -188,6 +189,31 @@ def test_scaling_is_the_one_instance_rate_at_parallelism_2_over_1(tmp_path, monk
     rows = throughput.measure_scaling(Files(), tmp_path)
     assert [m.value for m in rows] == [200.0, 250.0, 1.25]
     assert rows[2].target.limit == 1.6 and not rows[2].target.met(rows[2].value)
+    assert "1.25 cores busy" in rows[0].note
+    assert rows[2].note == ("parallelism 1 kept 1.25 of 2 cores busy, so no parallelism can run "
+                            "more than 1.60 x its rate on this machine")
+
+
+def test_the_cpu_of_a_process_tree_counts_its_children(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from benchmarks.machine import tree_cpu_seconds
+
+    before = tree_cpu_seconds(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 1"
+                              "\nwhile time.process_time() < end: pass\ntime.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 20
+        while tree_cpu_seconds(child.pid) < 0.9 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tree_cpu_seconds(os.getpid()) - before >= 0.9
+    finally:
+        child.kill()
+        child.wait()
+    assert tree_cpu_seconds(child.pid) is None, "a process that is gone has no tree"
 
 
 def test_a_part_that_fails_is_a_row_of_the_results_and_the_others_are_kept(tmp_path, monkeypatch):

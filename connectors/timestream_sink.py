@@ -1,11 +1,12 @@
 """The Flink side of the metric sink: pending records live in keyed, checkpointed state.
 
 The same operator writes to Timestream for LiveAnalytics, to InfluxDB (Timestream for InfluxDB
-or any server) or to a JSON-lines file; only the writer it calls differs. Records wait in
+or any server) or to a JSON-lines file; only the writer it calls differs. Single records wait in
 `ListState` (key: table) until a batch is full or the flush interval passes, so a record that
 was not yet written when a checkpoint completes is inside that checkpoint and is written again
-after a restore: at-least-once, and with monotonic versions (or InfluxDB's last write per
-point), exact in the table.
+after a restore; batches of rows made in the JVM are written as they come (`MetricSinkFunction`).
+At-least-once, and with monotonic versions (or InfluxDB's last write per point), exact in the
+table.
 """
 
 from __future__ import annotations
@@ -61,15 +62,20 @@ def record_writer(settings: TimestreamSettings, influxdb: InfluxDBSettings):
 
 
 class MetricSinkFunction(KeyedProcessFunction):
-    """Input: (table, record JSON) keyed by table, or with `to_record_text` rows it makes
-    (table, record JSON) of. Side output: records refused for good. With `counts` (a replay's
-    counts file, `connectors.counts`), each flush appends what it wrote."""
+    """Input: (table, record JSON) keyed by table, or with `batch_records` batches of rows it
+    makes (table, records) of. Side output: records refused for good. With `counts` (a
+    replay's counts file, `connectors.counts`), each write appends what it wrote.
+
+    A batch is written when it arrives and kept nowhere: the JVM sends a batch before any
+    checkpoint barrier behind its rows (`io.connectmetrics.metrics.MetricRows`), so a checkpoint
+    completes only after its batches were written, and after a restore the rows of a batch
+    not written are computed again."""
 
     def __init__(self, settings: TimestreamSettings, influxdb: InfluxDBSettings,
                  counts: str | None = None,
-                 to_record_text: Callable[[object], tuple[str, str]] | None = None):
+                 batch_records: Callable[[list], tuple[str, list[dict]]] | None = None):
         self._settings = settings
-        self._to_record_text = to_record_text
+        self._batch_records = batch_records
         self._influxdb = influxdb
         self._counts_path = counts
         influx = settings.target == "influxdb"
@@ -100,7 +106,10 @@ class MetricSinkFunction(KeyedProcessFunction):
         self._write_ms = group.counter("writeMillis")
 
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
-        table, text = value if self._to_record_text is None else self._to_record_text(value)
+        if self._batch_records is not None:
+            yield from self._write(*self._batch_records(value))
+            return
+        table, text = value
         self._pending.add(text)
         count = self._counts_pending.get(table, 0) + 1
         self._counts_pending[table] = count
@@ -118,7 +127,14 @@ class MetricSinkFunction(KeyedProcessFunction):
         yield from self._flush(ctx.get_current_key(), ctx)
 
     def _flush(self, table: str, ctx):
-        records = [orjson.loads(r) for r in self._pending.get() or []]
+        yield from self._write(table, [orjson.loads(r) for r in self._pending.get() or []])
+        self._pending.clear()
+        self._counts_pending.pop(table, None)
+        due = self._timers.pop(table, None)
+        if due is not None:
+            ctx.timer_service().delete_processing_time_timer(due)
+
+    def _write(self, table: str, records: list[dict]):
         if records:
             started = time.monotonic()
             outcome = self._writer.write(table, records, now_ms=int(time.time() * 1000))
@@ -136,11 +152,6 @@ class MetricSinkFunction(KeyedProcessFunction):
                     "reason": self._refusal, "message": reason,
                     "database": self._database, "table": table, "record": record,
                 }).decode()
-        self._pending.clear()
-        self._counts_pending.pop(table, None)
-        due = self._timers.pop(table, None)
-        if due is not None:
-            ctx.timer_service().delete_processing_time_timer(due)
 
     def close(self):
         if self._counts is not None:

@@ -32,7 +32,7 @@ from pyflink.table import Schema, StreamTableEnvironment
 
 from connectors.dead_letter import DeadLetterFunction
 from connectors.kinesis_source import is_clock
-from jobs.raw_events import agent_event_records, contact_event_records
+from jobs.raw_events import event_records
 from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, MetricSinkFunction
 from jobs.core.clock import FeedClocks
@@ -161,9 +161,10 @@ class MetricRecord:
         row = {name: python_value(v) for name, v in zip(self._columns, value)}
         return to_record(self._shape, row, version=version_now(), zone=self._zone)
 
-    def __call__(self, value: Row) -> tuple[str, str]:
-        """(table, record JSON), as the metric sink writes it."""
-        return self.table, orjson.dumps(self.record(value)).decode()
+    def __call__(self, columns: Row) -> tuple[str, list[dict]]:
+        """A batch of the table's rows, one list per column (`_batch_type`), as (table,
+        records), as the metric sink writes them."""
+        return self.table, [self.record(row) for row in zip(*columns)]
 
 
 class ToQueueRecords(FlatMapFunction):
@@ -289,7 +290,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     # queue naming or the raw-event tables: a burst of one table (a minute's interval rows at the
     # minute's watermark) does not hold up another's rows behind it. The shared sink keeps the id
     # the single sink had, so a snapshot's pending records are written after an update.
-    # The rows of a table that is not named are formatted in its sink: one step in Python.
+    # The rows of a table that is not named reach its sink in batches made in the JVM, which the
+    # sink formats and writes at once: one step in Python per batch.
     sinks, by_queue, shared = [], [], []
     metric_rows = get_gateway().jvm.io.connectmetrics.metrics.MetricRows
     for metric in catalogue:
@@ -299,10 +301,12 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             by_queue.append(rows.flat_map(ToQueueRecords(records), output_type=KEYED_RECORD_TYPE)
                             .name(f"metric {metric.table}").uid(f"metric-{metric.table}"))
         else:
-            added = DataStream(metric_rows.keyed(rows._j_data_stream, metric.table))
-            sinks.append(_sink(added.name(f"metric {metric.table}").uid(f"metric-{metric.table}"),
+            batches = DataStream(metric_rows.batches(
+                rows._j_data_stream, metric.table, config.timestream.batch_size,
+                config.timestream.flush_interval_ms, _batch_type(rows).get_java_type_info()))
+            sinks.append(_sink(batches.name(f"metric {metric.table}").uid(f"metric-{metric.table}"),
                                config, counts, f"{SINK_NAME} {metric.table}",
-                               f"metric-sink-{metric.table}", rows.get_type(), records))
+                               f"metric-sink-{metric.table}", records))
     if by_queue:
         shared.append(
             keyed(by_queue[0].union(*by_queue[1:]) if len(by_queue) > 1 else by_queue[0],
@@ -332,21 +336,33 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
 
 
 def _reads(catalogue: list[MetricTable], views: dict[str, OutputTag | None],
-           *always: OutputTag) -> frozenset[str]:
+           *always: OutputTag) -> frozenset[str] | None:
     """The tag ids (`MAIN` for the main output) of a keyed operator's outputs that the job reads:
-    those whose view (`views`) a metric file reads, and `always` (read by another operator)."""
+    those whose view (`views`) a metric file reads, and `always` (read by another operator).
+    None when it reads them all: the operator then emits without filtering."""
     read = {MAIN if tag is None else tag.tag_id for view, tag in views.items()
             if any(metric.reads(view) for metric in catalogue)}
+    if len(read) == len(views):
+        return None
     return frozenset(read | {tag.tag_id for tag in always})
 
 
+def _batch_type(rows: DataStream):
+    """(table, one array per column of `rows`): a batch of metric rows as the JVM hands it to
+    Python (`io.connectmetrics.metrics.MetricRows`)."""
+    row_type = rows.get_type()._type_info  # the row type an `ExternalTypeInfo` wraps
+    columns = [Types.OBJECT_ARRAY(column) for column in row_type.get_field_types()]
+    return Types.ROW([Types.STRING(), Types.ROW(columns)])
+
+
 def _sink(records: DataStream, config: Config, counts: str | None, name: str, uid: str,
-          record_type=SINK_RECORD_TYPE, to_record_text: MetricRecord | None = None) -> DataStream:
-    """A metric sink for `records`, keyed rows (`keyed`) of (table, record JSON), or of one
-    metric's rows (`record_type`) that `to_record_text` formats."""
-    return (keyed(records, record_type)
+          batch_records: MetricRecord | None = None) -> DataStream:
+    """A metric sink for `records`, keyed rows (`keyed`) of (table, record JSON), or of batches
+    of one metric's rows (`io.connectmetrics.metrics.MetricRows`) that `batch_records`
+    formats."""
+    return (keyed(records, records.get_type().get_field_types()[1])
             .process(MetricSinkFunction(config.timestream, config.influxdb, counts,
-                                        to_record_text),
+                                        batch_records),
                      output_type=Types.STRING())
             .name(name).uid(uid))
 
@@ -368,12 +384,7 @@ def hand_on_within(env: StreamExecutionEnvironment, timeout_ms: int) -> None:
 
 def _raw_event_records(event):
     """The event in the raw-event table layout (`jobs.raw_events`)."""
-    version = version_now()
-    if isinstance(event, ContactEvent):
-        rows = contact_event_records(event, version)
-    else:
-        rows = agent_event_records(event, version)
-    for table, record in rows:
+    for table, record in event_records(event, version_now()):
         yield sink_row(table, orjson.dumps(record).decode())
 
 

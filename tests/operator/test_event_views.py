@@ -12,10 +12,17 @@ from connectors.file_source import file_sources
 from jobs.config import PROJECT_ROOT, Config, JobSettings
 from jobs.main import local_environment
 from jobs.metrics import load_catalogue
-from jobs.operators import AGENT_FACTS, AGENT_VIEWS, AGENT_WORK, MAIN
-from jobs.pipeline import AGENT_ACTIVITY_VIEWS, EVENT, LINK, TICK, _reads, build_job
+from jobs.operators import AGENT_FACTS, AGENT_VIEWS, AGENT_WORK, MAIN, QUEUE_CHANGES
+from jobs.pipeline import (
+    AGENT_ACTIVITY_VIEWS, CONTACT_VIEWS, EVENT, LINK, TICK, _reads, build_job,
+)
 
 AGENTS_ONLINE = PROJECT_ROOT / "tests" / "e2e" / "agents_online.sql"
+AGENT_MOVES = (  # a file reading the agent transitions, which no shipped file reads
+    "-- dimensions: agent_id\n-- time: window_start\n-- measure_name: moves\n"
+    "SELECT agent_id, window_start, COUNT(*) AS moves FROM TABLE(TUMBLE(TABLE "
+    "agent_transitions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))\n"
+    "GROUP BY agent_id, window_start, window_end\n")
 
 
 def plan_of(tmp_path, extra_files=()) -> str:
@@ -46,12 +53,18 @@ def test_an_operator_emits_only_the_outputs_a_file_or_another_operator_reads(tmp
 
     sql_dir = tmp_path / "sql"
     sql_dir.mkdir()
-    (sql_dir / "agent_moves.sql").write_text(
-        "-- dimensions: agent_id\n-- time: window_start\n-- measure_name: moves\n"
-        "SELECT agent_id, window_start, COUNT(*) AS moves FROM TABLE(TUMBLE(TABLE "
-        "agent_transitions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))\n"
-        "GROUP BY agent_id, window_start, window_end\n")
+    (sql_dir / "agent_moves.sql").write_text(AGENT_MOVES)
     assert _reads(load_catalogue(sql_dir), AGENT_ACTIVITY_VIEWS) == {MAIN}
+
+
+def test_an_operator_whose_outputs_are_all_read_emits_without_filtering(tmp_path):
+    shipped = load_catalogue(PROJECT_ROOT / "sql")
+    assert _reads(shipped, CONTACT_VIEWS, QUEUE_CHANGES) is None, "files read both views"
+
+    sql_dir = tmp_path / "sql"
+    shutil.copytree(PROJECT_ROOT / "sql", sql_dir)
+    (sql_dir / "agent_moves.sql").write_text(AGENT_MOVES)
+    assert _reads(load_catalogue(sql_dir), AGENT_ACTIVITY_VIEWS, AGENT_VIEWS) is None
 
 
 def test_the_kinds_parse_emits_are_the_ones_the_jvm_reads(tmp_path):

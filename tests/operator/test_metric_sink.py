@@ -1,6 +1,7 @@
-"""The metric sink driven in memory (`benchmarks.keyed.KeyedRunner`): a full batch is written at
-once, the rest when the flush interval passes; only the records are state, so a task restored
-with records pending writes them by the restored timer."""
+"""The metric sink driven in memory (`benchmarks.keyed.KeyedRunner`): of single records, a full
+batch is written at once, the rest when the flush interval passes; only the records are state,
+so a task restored with records pending writes them by the restored timer. A batch the JVM made
+is written as it comes."""
 
 from __future__ import annotations
 
@@ -80,12 +81,15 @@ def test_records_pending_at_a_restore_are_written_by_the_restored_timer(tmp_path
     assert runner.processing_timers == []
 
 
-def test_a_sink_fed_a_metrics_rows_writes_them_as_its_records(tmp_path):
+def test_a_sink_fed_batches_of_a_metrics_rows_writes_each_at_once_and_keeps_nothing(tmp_path):
     out = tmp_path / "records.jsonl"
     runner = KeyedRunner(MetricSinkFunction(
         TimestreamSettings(target=f"jsonl:{out}", batch_size=2, magnetic_writes=True),
-        InfluxDBSettings(), to_record_text=lambda row: ("queue_realtime", record(row[1]))))
-    runner.process("queue_realtime", ("q", 4), NOW_MS)
-    runner.process("queue_realtime", ("q", 5), NOW_MS)
+        InfluxDBSettings(),
+        batch_records=lambda rows: ("queue_realtime", [json.loads(record(n)) for _, n in rows])))
+    runner.process("queue_realtime", [("q", 4)], NOW_MS)
+    assert written(out) == [("queue_realtime", "q4")], "a batch of one, under the batch size"
+    runner.process("queue_realtime", [("q", 5), ("q", 6), ("q", 7)], NOW_MS)
 
-    assert written(out) == [("queue_realtime", "q4"), ("queue_realtime", "q5")]
+    assert written(out) == [("queue_realtime", f"q{n}") for n in (4, 5, 6, 7)]
+    assert runner.stored == {} and runner.processing_timers == [] and runner.timers == set()

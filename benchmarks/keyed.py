@@ -18,16 +18,24 @@ from pyflink.datastream import TimeDomain
 
 
 class _Counter:
+    def __init__(self):
+        self.count = 0
+        self.calls = 0
+
     def inc(self, n: int = 1) -> None:
-        pass
+        self.count += n
+        self.calls += 1
 
 
 class _Metrics:
+    def __init__(self, counters: dict[str, _Counter]):
+        self._counters = counters
+
     def add_group(self, name: str) -> _Metrics:
         return self
 
     def counter(self, name: str) -> _Counter:
-        return _Counter()
+        return self._counters.setdefault(name, _Counter())
 
     def gauge(self, name: str, value) -> None:
         pass
@@ -104,7 +112,7 @@ class _RuntimeContext:
         return _MapState(self._runner, descriptor.get_name())
 
     def get_metrics_group(self) -> _Metrics:
-        return _Metrics()
+        return _Metrics(self._runner.counters)
 
 
 class _TimerService:
@@ -168,6 +176,7 @@ class KeyedRunner:
         self.clock = 0  # processing time
         self.processing_timers: list[tuple[int, Hashable]] = []
         self.current_key: Hashable = None
+        self.counters: dict[str, _Counter] = {}  # by name, groups left out; a count and calls
         function.open(_RuntimeContext(self))
 
     def restore(self, function) -> None:

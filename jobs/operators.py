@@ -91,6 +91,30 @@ def _output_id(output) -> str:
     return MAIN
 
 
+class CoalescedCounter:
+    """A Flink counter that takes what was counted at most once every `every_ms` of processing
+    time, and at `flush`: each increment is a call into the JVM, which cost a quarter of the
+    parse step's own time when it counted every record read. Reads lag by up to `every_ms`,
+    or until `add` is next called (a live source's clock rows call it on quiet nights)."""
+
+    def __init__(self, counter, every_ms: int = 1_000):
+        self._counter = counter
+        self._every = every_ms
+        self._counted = 0
+        self._due = 0
+
+    def add(self, n: int, now_ms: int) -> None:
+        self._counted += n
+        if now_ms >= self._due:
+            self.flush()
+            self._due = now_ms + self._every
+
+    def flush(self) -> None:
+        if self._counted:
+            self._counter.inc(self._counted)
+            self._counted = 0
+
+
 def held_state(name: str) -> ValueStateDescriptor:
     """A pickled value state, as every keyed state machine of the job keeps. It has no
     time-to-live: the state machines clear their own state (after logout, completion or expiry,
@@ -135,12 +159,14 @@ class AgentActivityFunction(KeyedProcessFunction):
 
     The agent's state and its timers are one value: every state value written is a call to the
     JVM when the bundle ends. The value also holds events waiting for the watermark, which an
-    earlier version of the job kept there; a restored one applies them first."""
+    earlier version of the job kept there; a restored one applies them first. A timer may fire
+    before anything is due (`_hold_timers`); `renew_timers` is for process mode."""
 
     def __init__(self, settings: agents.AgentSettings = agents.DEFAULT_SETTINGS,
-                 reads: frozenset[str] | None = None):
+                 reads: frozenset[str] | None = None, renew_timers: bool = False):
         self._settings = settings
         self._reads = reads
+        self._renew_timers = renew_timers
 
     def open(self, runtime_context: RuntimeContext):
         self._held = runtime_context.get_state(held_state("agent"))
@@ -170,7 +196,7 @@ class AgentActivityFunction(KeyedProcessFunction):
         if now is not None:
             state = self._expire(state, now, outputs).state
         wanted = agents.deadlines(state, self._settings) if state is not None else ()
-        timers = _hold_timers(timers, wanted, ctx.timer_service(), fired)
+        timers = _hold_timers(timers, wanted, ctx.timer_service(), fired, self._renew_timers)
         if state is None:
             self._held.clear()  # no timer is wanted without state
         else:
@@ -190,34 +216,48 @@ class AgentActivityFunction(KeyedProcessFunction):
         return step
 
 
-def _wake_for(event_time: int, timers: tuple, timer_service) -> tuple:
+def _wake_for(event_time: int, timers: tuple, timer_service, renew: bool) -> tuple:
     """Timers after an event was buffered: a timer at its time unless one is held at or before
     it. A firing timer releases every event the watermark has passed, and sets the next timer
     at the earliest event still waiting, so one timer per watermark step does, not one per
-    event. The held timer is registered again (see `_hold_timers`)."""
+    event. With `renew` the held timer is registered again (see `_hold_timers`)."""
     earliest = min((t for t in timers if t <= event_time), default=None)
     if earliest is not None:
-        timer_service.register_event_time_timer(earliest)
+        if renew:
+            timer_service.register_event_time_timer(earliest)
         return timers
     timer_service.register_event_time_timer(event_time)
     return (*timers, event_time)
 
 
-def _hold_timers(held: tuple, wanted, timer_service, fired: int | None = None) -> tuple:
-    """Delete and register event-time timers so that exactly the `wanted` times (None: none)
-    are held, and return them. The timer that just `fired` is held no more.
+def _hold_timers(held: tuple, wanted, timer_service, fired: int | None, renew: bool) -> tuple:
+    """Hold a timer at or before the earliest of the `wanted` times (None: none), and return
+    the times held. The timer that just `fired` is held no more.
 
-    Every wanted timer is registered again, not only new ones (Flink keeps one per key and
-    time, so this costs no timer): in process mode PyFlink registers a Python function's timers
-    from the thread that receives them, and a checkpoint can hold the state of a bundle without
-    the timers that bundle registered. After a restore from it the key's state says a timer is
-    set that Flink does not have; the key's next event or timer sets it again."""
-    kept = tuple(sorted({t for t in wanted if t is not None}))
-    for due in {t for t in held if t != fired} - set(kept):
-        timer_service.delete_event_time_timer(due)
-    for due in kept:
-        timer_service.register_event_time_timer(due)
-    return kept
+    A timer only wakes its key: the key's `expire` does what is due by the watermark and the
+    next timer is set from what is wanted then. So a held timer earlier than needed stays, and
+    fires once for nothing, rather than being moved at every event: an agent's staleness
+    deadline moves with each of its events, and each move cost a delete and a register, calls
+    into the JVM. Timers are deleted when nothing is wanted, so that a cleared key is not woken.
+
+    With `renew` the earliest held timer is registered again at every step (Flink keeps one per
+    key and time, so this costs no timer): in process mode PyFlink registers a Python
+    function's timers from the thread that receives them, and a checkpoint can hold the state
+    of a bundle without the timers that bundle registered. After a restore from it the key's
+    state says a timer is set that Flink does not have; the key's next event or timer sets it
+    again."""
+    live = tuple(t for t in held if t != fired)
+    earliest = min((t for t in wanted if t is not None), default=None)
+    if earliest is None:
+        for due in live:
+            timer_service.delete_event_time_timer(due)
+        return ()
+    if live and min(live) <= earliest:
+        if renew:
+            timer_service.register_event_time_timer(min(live))
+        return live
+    timer_service.register_event_time_timer(earliest)
+    return (*live, earliest)
 
 
 THRESHOLDS_TYPE = Types.BASIC_ARRAY(Types.INT())
@@ -271,15 +311,16 @@ class ContactLifecycleFunction(KeyedProcessFunction):
     it, for the gauges' provisional rows (`gauges.LiveView`).
 
     The contact's state, its `EventOrder` and its timers are one value, for the reason
-    `AgentActivityFunction` gives."""
+    `AgentActivityFunction` gives; timers and `renew_timers` are as there."""
 
     def __init__(self, settings: contacts.LifecycleSettings = contacts.DEFAULT_SETTINGS,
                  levels: ServiceLevels = ServiceLevels(), provisional: bool = False,
-                 reads: frozenset[str] | None = None):
+                 reads: frozenset[str] | None = None, renew_timers: bool = False):
         self._settings = settings
         self._levels = levels
         self._provisional = provisional
         self._reads = reads
+        self._renew_timers = renew_timers
 
     def open(self, runtime_context: RuntimeContext):
         self._held = runtime_context.get_state(held_state("contact"))
@@ -299,7 +340,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
         if verdict == DUPLICATE:
             self._duplicates.inc()
             return
-        timers = _wake_for(value.event_time, timers, ctx.timer_service())
+        timers = _wake_for(value.event_time, timers, ctx.timer_service(), self._renew_timers)
         self._held.update((state, order, timers))
         if self._provisional:
             stay = contacts.waiting_now(state, order.pending)
@@ -325,7 +366,7 @@ class ContactLifecycleFunction(KeyedProcessFunction):
             outputs.extend(result.outputs)
         pending = order.earliest()
         timers = _hold_timers(timers, (result.wake_at, result.clear_at, pending),
-                              ctx.timer_service(), fired)
+                              ctx.timer_service(), fired, self._renew_timers)
         if result.state is None and pending is None:
             self._held.clear()  # no timer is wanted without state or waiting events
         else:
@@ -412,6 +453,50 @@ class WriteThrough(MutableMapping):
         return self._dict.items()
 
 
+class CachedValue:
+    """A keyed value state whose value for a key, once read, answers every later read from a
+    dict; each write goes to both. Use it only while `key` is the current key. A restored task
+    reads the state afresh. For states of few keys, read at every step."""
+
+    def __init__(self, state):
+        self._state = state
+        self._values: dict = {}
+
+    def value(self, key):
+        if key not in self._values:
+            self._values[key] = self._state.value()
+        return self._values[key]
+
+    def update(self, key, value) -> None:
+        self._values[key] = value
+        self._state.update(value)
+
+    def clear(self, key) -> None:
+        self._values[key] = None
+        self._state.clear()
+
+
+class CachedList:
+    """A keyed list state kept like `CachedValue`."""
+
+    def __init__(self, state):
+        self._state = state
+        self._lists: dict = {}
+
+    def get(self, key) -> list:
+        if key not in self._lists:
+            self._lists[key] = list(self._state.get() or ())
+        return self._lists[key]
+
+    def add(self, key, value) -> None:
+        self.get(key).append(value)
+        self._state.add(value)
+
+    def update(self, key, values: list) -> None:
+        self._lists[key] = list(values)
+        self._state.update(values)
+
+
 class RealtimeGaugesFunction(KeyedProcessFunction):
     """Key: instance id. Input: `gauges.Change`s (pickled) with their instance id. Gauges are
     sampled on a grid of `period_ms` of event time while the instance's last change is less
@@ -460,10 +545,12 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         self._live: dict[str, gauges.LiveView] = {}
         self._live_due: set[str] = set()  # instances with a provisional timer set
         self._unsure_until: int | None = None  # samples up to it write every gauge
-        self._pending = runtime_context.get_list_state(ListStateDescriptor("pending", pickled))
-        self._next = runtime_context.get_state(ValueStateDescriptor("next_sample", Types.LONG()))
-        self._taken = runtime_context.get_state(ValueStateDescriptor("last_sample", Types.LONG()))
-        self._last = runtime_context.get_state(ValueStateDescriptor("last_change", Types.LONG()))
+        # Read at every change and sample of an instance: kept in memory (`CachedValue`).
+        self._pending = CachedList(
+            runtime_context.get_list_state(ListStateDescriptor("pending", pickled)))
+        self._next, self._taken, self._last = (
+            CachedValue(runtime_context.get_state(ValueStateDescriptor(name, Types.LONG())))
+            for name in ("next_sample", "last_sample", "last_change"))
 
     @reads_only
     def process_element(self, value, ctx: KeyedProcessFunction.Context):
@@ -479,21 +566,21 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
                         timers.current_processing_time() + self._provisional)
                     self._live_due.add(instance_id)
                 return
-        self._pending.add(change)
-        last = self._last.value()
+        self._pending.add(instance_id, change)
+        last = self._last.value(instance_id)
         if last is None or change.at > last:
-            self._last.update(change.at)
-        due = gauges.first_sample_at(change.at, self._period, self._taken.value())
-        self._sample_at(ctx, due)
+            self._last.update(instance_id, change.at)
+        due = gauges.first_sample_at(change.at, self._period, self._taken.value(instance_id))
+        self._sample_at(ctx, instance_id, due)
 
-    def _sample_at(self, ctx, due: int | None) -> None:
+    def _sample_at(self, ctx, instance_id: str, due: int | None) -> None:
         """Make `due` the next sample when it comes before the one set (None: keep it). The
         timer of the one set stays and is ignored when it fires (`on_timer`)."""
-        planned = self._next.value()
+        planned = self._next.value(instance_id)
         if due is None or (planned is not None and planned <= due):
             return
         ctx.timer_service().register_event_time_timer(due)
-        self._next.update(due)
+        self._next.update(instance_id, due)
 
     def _board(self, instance_id: str) -> tuple[gauges.Board, gauges.Tracker]:
         """The instance's board and tracker, read from state once per key and task: a sample
@@ -509,17 +596,17 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         if ctx.time_domain() == TimeDomain.PROCESSING_TIME:
             yield from self._provisional_rows(ctx)
             return
-        if timestamp != self._next.value():
-            return  # a sample planned before an earlier one replaced it
-        self._taken.update(timestamp)
-        due, later = gauges.split_due(self._pending.get() or (), timestamp)
         instance_id = ctx.get_current_key()
+        if timestamp != self._next.value(instance_id):
+            return  # a sample planned before an earlier one replaced it
+        self._taken.update(instance_id, timestamp)
+        due, later = gauges.split_due(self._pending.get(instance_id), timestamp)
         board, tracker = self._board(instance_id)
         for change in due:
             for named in gauges.apply(board, change):
                 yield NAMES, Row(instance_id, named.kind, named.id, named.name, named.at)
         if due:
-            self._pending.update(later)
+            self._pending.update(instance_id, later)
         live = self._live.get(instance_id)
         provisional = live.settle(timestamp) if live is not None else {}
         unsure = self._provisional and timestamp <= self._rewrite_until(ctx)
@@ -527,15 +614,16 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
         for gauge in (*queues, *profiles):
             if tracker.worth_passing(gauge, provisional) or unsure:
                 yield _gauge_row(gauge)
-        self._next.clear()
-        last = self._last.value() or timestamp
+        self._next.clear(instance_id)
+        last = self._last.value(instance_id) or timestamp
         if ctx.timer_service().current_watermark() >= END_OF_INPUT:  # to the last change
             due = timestamp + self._period if later or timestamp < last else None
         else:
             due = gauges.next_sample_at(timestamp, min((c.at for c in later), default=None),
                                         last, self._period, self._refresh_for)
         written = live.earliest_written() if live is not None else None
-        self._sample_at(ctx, due if written is None else min(written, due or written))
+        self._sample_at(ctx, instance_id,
+                        due if written is None else min(written, due or written))
 
     def _rewrite_until(self, ctx) -> int:
         """The last sample instant that writes every gauge (see the class)."""
@@ -553,12 +641,13 @@ class RealtimeGaugesFunction(KeyedProcessFunction):
             return  # a timer a restored task inherited, or no sample is to come
         board, tracker = self._board(instance_id)
         at, changed = self._live[instance_id].sample(
-            instance_id, board, self._pending.get() or (), tracker, self._taken.value(),
+            instance_id, board, self._pending.get(instance_id), tracker,
+            self._taken.value(instance_id),
             self._period, ctx.timer_service().current_processing_time() + self._ahead)
         for gauge in changed:
             yield _gauge_row(gauge)
         if changed:
-            self._sample_at(ctx, at)
+            self._sample_at(ctx, instance_id, at)
 
 
 def _gauge_row(gauge: gauges.QueueGauge | gauges.RoutingProfileGauge):

@@ -47,8 +47,8 @@ from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
     CONTACTS_COMPLETED, KEYED_RECORD_TYPE, NAMES, PROVISIONAL_STAYS,
     MAIN, QUEUE_CHANGES, QUEUE_GAUGE_TYPE, ROUTING_PROFILE_GAUGES, SINK_RECORD_TYPE,
-    AgentActivityFunction, ContactLifecycleFunction, QueueNamingFunction, RealtimeGaugesFunction,
-    keyed_row, sink_row,
+    AgentActivityFunction, CoalescedCounter, ContactLifecycleFunction, QueueNamingFunction,
+    RealtimeGaugesFunction, keyed_row, sink_row,
 )
 
 LOG = logging.getLogger(__name__)
@@ -103,17 +103,21 @@ class ParseRecords(ProcessFunction):
 
     def open(self, runtime_context: RuntimeContext):
         group = runtime_context.get_metrics_group()
-        self._records_in = group.counter("connectRecordsIn")
+        self._records_in = CoalescedCounter(group.counter("connectRecordsIn"))
         self._dead_letters = group.counter("deadLetters")
+
+    def close(self):
+        self._records_in.flush()
 
     def process_element(self, value, ctx):
         now = int(time.time() * 1000)
         if is_clock(value):
+            self._records_in.add(0, now)
             for feed, tick in self._clocks.ticks(now).items():
                 row = (tick.event_time, TICK, "", tick)
                 yield row if feed == CONTACT else (AGENT_EVENTS, row)
             return
-        self._records_in.inc()
+        self._records_in.add(1, now)
         event = parse_record(
             bytes(value.data), value.stream, value.arrival_time, options=self._options
         )
@@ -246,10 +250,11 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
                            "event_time_ms")
 
     reads = functools.partial(_reads, catalogue)
+    renew_timers = config.job.python_execution_mode == "process"
     activity = (
         agents.keyed.process(
             AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms),
-                                  reads(AGENT_ACTIVITY_VIEWS, AGENT_VIEWS)),
+                                  reads(AGENT_ACTIVITY_VIEWS, AGENT_VIEWS), renew_timers),
             output_type=AGENT_TRANSITION_TYPE,
         )
         .name("agent activity").uid("agent-activity")
@@ -260,7 +265,8 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
             max_handle_time_ms=config.job.contact_max_handle_ms,
             acw_timeout_ms=config.job.contact_acw_timeout_ms,
         ), config.job.service_levels(), provisional=provisional_ms > 0,
-            reads=reads(CONTACT_VIEWS, QUEUE_CHANGES, PROVISIONAL_STAYS)),
+            reads=reads(CONTACT_VIEWS, QUEUE_CHANGES, PROVISIONAL_STAYS),
+            renew_timers=renew_timers),
             output_type=CONTACT_TRANSITION_TYPE)
         .name("contact lifecycle").uid("contact-lifecycle")
     )

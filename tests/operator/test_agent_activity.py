@@ -62,6 +62,29 @@ def test_a_silent_agent_goes_stale_by_its_timer():
     assert facts(runner.advance(T0 + STALE_AFTER_MS)) == [("OFFLINE", True, T0 + STALE_AFTER_MS)]
 
 
+def test_an_event_does_not_move_the_timer_and_the_agent_goes_stale_when_due():
+    runner = activity()
+    runner.process(AGENT, event("LOGIN", T0, snapshot(), event_id="e1"), T0)
+    runner.process(AGENT, event("HEART_BEAT", T0 + 100_000, snapshot(), event_id="e2"),
+                   T0 + 100_000)
+    assert runner.timers == {(T0 + STALE_AFTER_MS, AGENT)}, "the first deadline's timer stays"
+
+    assert facts(runner.advance(T0 + STALE_AFTER_MS)) == [], "it fires early, for nothing"
+    assert runner.timers == {(T0 + 100_000 + STALE_AFTER_MS, AGENT)}
+    assert facts(runner.advance(T0 + 100_000 + STALE_AFTER_MS)) == [
+        ("OFFLINE", True, T0 + 100_000 + STALE_AFTER_MS)]
+
+
+def test_a_forgotten_agent_keeps_no_timer():
+    runner = activity()
+    runner.process(AGENT, event("LOGIN", T0, snapshot(), event_id="e1"), T0)
+    runner.process(AGENT, event("LOGOUT", T0 + 1_000, None, snapshot(), event_id="e2"),
+                   T0 + 1_000)
+    runner.advance(T0 + 1_000 + AgentSettings().forget_after_ms)
+
+    assert runner.keys() == set() and runner.timers == set()
+
+
 def test_events_a_restored_state_holds_waiting_apply_first_in_time_order():
     runner = activity()
     waiting = (event("STATE_CHANGE", T0 + 1_000, snapshot("Lunch"), snapshot(), event_id="e2"),

@@ -93,3 +93,6 @@ def test_a_sink_fed_batches_of_a_metrics_rows_writes_each_at_once_and_keeps_noth
 
     assert written(out) == [("queue_realtime", f"q{n}") for n in (4, 5, 6, 7)]
     assert runner.stored == {} and runner.processing_timers == [] and runner.timers == set()
+    assert runner.counters["recordsWritten"].count == 4
+    assert runner.counters["batches"].count == 2
+    assert runner.counters["retries"].calls == 0, "a count of 0 is not a call into the JVM"

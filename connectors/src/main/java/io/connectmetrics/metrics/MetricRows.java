@@ -20,9 +20,10 @@ import org.apache.flink.types.RowKind;
  * Python, a state write and a timer each. Only the rows a change adds are written (an insert, or
  * the new value of an update): a retracted row is replaced by the row that follows it.
  *
- * <p>A batch goes out when it is full, when its first row is {@code maxDelayMs} old, before a
- * checkpoint barrier and at the end of the input. So the rows of a checkpoint reach the sink
- * before the barrier does, and the batcher keeps no state.
+ * <p>A batch goes out when it is full, at most {@code maxDelayMs} after its first row (sooner when
+ * the timer was set by a batch that went out full), before a checkpoint barrier and at the end
+ * of the input. So the rows of a checkpoint reach the sink before the barrier does, and the
+ * batcher keeps no state.
  */
 public final class MetricRows {
 
@@ -42,8 +43,7 @@ public final class MetricRows {
             int maxRows,
             long maxDelayMs,
             TypeInformation<Row> batchType) {
-        TypeInformation<?> columnsType = ((RowTypeInfo) batchType).getTypeAt(1);
-        RowTypeInfo columns = (RowTypeInfo) columnsType;
+        RowTypeInfo columns = (RowTypeInfo) ((RowTypeInfo) batchType).<Row>getTypeAt(1);
         Class<?>[] classes = new Class<?>[columns.getArity()];
         for (int i = 0; i < classes.length; i++) {
             classes[i] = columns.getTypeAt(i).getTypeClass().getComponentType();

@@ -35,7 +35,6 @@ from connectors.kinesis_source import is_clock
 from jobs.raw_events import event_records
 from connectors.timestream import to_record, version_now
 from connectors.timestream_sink import SINK_DEAD_LETTERS, MetricSinkFunction
-from jobs.core.clock import FeedClocks
 from jobs.core.queue_naming import QueueNaming, queue_key
 from jobs.config import Config
 from jobs.core.event_guard import EventTimeGuard
@@ -66,10 +65,13 @@ AGENT_EVENT_TYPE = Types.ROW_NAMED(
      Types.STRING(), Types.STRING(), Types.BOOLEAN()],
 )
 PARSED_TYPE = Types.TUPLE([Types.LONG(), Types.INT(), Types.STRING(), Types.PICKLED_BYTE_ARRAY()])
-"""What the parse step emits: (event time, kind, key, the event or `Tick`); see `event_streams`."""
+"""What the parse step emits: (event time, kind, key, the event), or a bare tick; see
+`event_streams`."""
 TICK, EVENT, LINK = 0, 1, 2
 """The kinds, as `io.connectmetrics.events.EventTime` has them: a clock tick, an event of the
 key's own, an event for another contact's key (`jobs.core.contacts.link_event`)."""
+BARE_TICK = (0, TICK, "", b"")
+"""A clock row's tick: its feed's clock gives it the event time."""
 AGENT_EVENTS = OutputTag("agent-events", PARSED_TYPE)
 AGENT, CONTACT = "agent", "contact"
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
@@ -91,14 +93,14 @@ main output)."""
 
 class ParseRecords(ProcessFunction):
     """Raw Kinesis rows to `ContactEvent`s (main output), `AgentEvent`s and dead letters; a
-    source clock row to a `Tick` of each feed (see `jobs.core.clock`). Events and ticks go out as
-    `PARSED_TYPE`, so that the JVM reads their event time and key (`event_streams`): contact
-    events by contact id, with the link a transfer or callback adds for the contact it came
-    from; agent events by agent ARN."""
+    source clock row to a bare tick on both feeds, which the JVM times
+    (`io.connectmetrics.events.FeedClock`). Events and ticks go out as `PARSED_TYPE`, so that
+    the JVM reads their event time and key (`event_streams`): contact events by contact id,
+    with the link a transfer or callback adds for the contact it came from; agent events by
+    agent ARN."""
 
     def __init__(self, options: ParseOptions, guard: EventTimeGuard):
         self._options = options
-        self._clocks = FeedClocks()
         self._guard = guard
 
     def open(self, runtime_context: RuntimeContext):
@@ -113,9 +115,8 @@ class ParseRecords(ProcessFunction):
         now = int(time.time() * 1000)
         if is_clock(value):
             self._records_in.add(0, now)
-            for feed, tick in self._clocks.ticks(now).items():
-                row = (tick.event_time, TICK, "", tick)
-                yield row if feed == CONTACT else (AGENT_EVENTS, row)
+            yield BARE_TICK
+            yield AGENT_EVENTS, BARE_TICK
             return
         self._records_in.add(1, now)
         event = parse_record(
@@ -128,13 +129,11 @@ class ParseRecords(ProcessFunction):
                 event = DeadLetter(refused, self._guard.message(refused, event.event_time),
                                    bytes(value.data), value.stream, value.arrival_time)
         if isinstance(event, ContactEvent):
-            self._clocks.saw(CONTACT, event.event_time, now)
             yield event.event_time, EVENT, event.contact_id, event
             link = link_event(event)
             if link is not None:
                 yield link.event_time, LINK, link.contact_id, link
         elif isinstance(event, AgentEvent):
-            self._clocks.saw(AGENT, event.event_time, now)
             yield AGENT_EVENTS, (event.event_time, EVENT, event.agent_arn or event.agent_id, event)
         else:
             self._dead_letters.inc()
@@ -446,9 +445,9 @@ def event_streams(parsed: DataStream, config: Config) -> tuple[Feed, Feed]:
     event_time = get_gateway().jvm.io.connectmetrics.events.EventTime
     pickled = Types.PICKLED_BYTE_ARRAY()
     feeds = []
-    for stream in (parsed, side_output(parsed, AGENT_EVENTS)):
+    for feed, stream in ((CONTACT, parsed), (AGENT, side_output(parsed, AGENT_EVENTS))):
         timed = event_time.withEventTime(stream._j_data_stream, config.job.allowed_lateness_ms,
-                                         config.job.idle_timeout_ms)
+                                         config.job.idle_timeout_ms, f"{feed}-feed-clock")
         events = DataStream(event_time.events(timed, pickled.get_java_type_info()))
         rows = event_time.keyed(timed, Types.ROW([Types.STRING(), pickled]).get_java_type_info())
         feeds.append(Feed(events, keyed(DataStream(rows), pickled)))

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import boto3
 
+from connectors.settings import KinesisSettings
 from jobs.config import PROJECT_ROOT, Config
 from tests.conftest import CLI_ENV
 from simulator.centre import AGENT_FEED, CONTACT_FEED, Emitted
@@ -136,6 +138,29 @@ def start_job(properties: Path, log: Path, *extra: str) -> subprocess.Popen:
         [sys.executable, "-m", "cli", "run", "--config", str(properties), *extra],
         cwd=PROJECT_ROOT, env=CLI_ENV, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
     )
+
+
+def with_source_clock(config: Config) -> Config:
+    """`config` with the source clock on, as it is by default (the e2e configuration has it
+    off: a scenario's pause between bursts of past events would move event time on)."""
+    return replace(config, kinesis=replace(config.kinesis,
+                                           idle_clock_ms=KinesisSettings().idle_clock_ms))
+
+
+def wait_for(condition, job: subprocess.Popen, log: Path, timeout_s: float = 180,
+             every_s: float = 0.5) -> None:
+    """Until `condition()` holds; fails with the job's log if the job ends or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert job.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "timed out; job log:\n" + log.read_text()[-3000:]
+        time.sleep(every_s)
+
+
+def completed_checkpoints(directory: Path) -> list[Path]:
+    """The `chk-N` folders of a job's completed checkpoints, oldest first."""
+    found = [p.parent for p in directory.glob("*/chk-*/_metadata")]
+    return sorted(found, key=lambda p: int(p.name.split("-")[1]))
 
 
 def kill_group(process: subprocess.Popen) -> None:

@@ -84,6 +84,7 @@ def test_a_key_msf_refuses_is_caught_in_either_configuration(built_on_msf):
 
 STATEFUL = {"Source: kinesis agent-events": "kinesis-agent-events-source",
             "Source: kinesis contact-events": "kinesis-contact-events-source",
+            "contact feed clock": "contact-feed-clock", "agent feed clock": "agent-feed-clock",
             "agent activity": "agent-activity", "contact lifecycle": "contact-lifecycle",
             "realtime gauges": "realtime-gauges", SINK_NAME: "metric-sink",
             f"{SINK_NAME} queue_realtime": "metric-sink-queue_realtime",

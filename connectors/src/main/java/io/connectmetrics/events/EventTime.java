@@ -14,7 +14,8 @@ import org.apache.flink.util.Collector;
  * Event time and keys of the Python job's parsed events, in the JVM. The parse step emits
  * (event time in epoch milliseconds, kind, key, the pickled event): an {@link #EVENT}, a {@link
  * #LINK} (an event for another contact's key, derived from one of this contact's events) or a
- * clock {@link #TICK}, which moves the watermark on and goes no further. A Python timestamp
+ * clock {@link #TICK}, which the feed's {@link FeedClock} times, moves the watermark on and goes
+ * no further. A Python timestamp
  * assigner, a Python filter and a Python key selector would each be a round trip of every
  * event between the JVM and the Python worker.
  */
@@ -27,16 +28,20 @@ public final class EventTime {
     private EventTime() {}
 
     /**
-     * {@code parsed} with its event time as the record timestamp and watermarks {@code
-     * allowedLatenessMillis} behind the newest one; an input quiet for {@code idleTimeoutMillis}
-     * stops holding the watermark back.
+     * {@code parsed} with its ticks timed by the feed's {@link FeedClock} (operator id {@code
+     * clockUid}, its name with spaces for dashes), its event time as the record timestamp and
+     * watermarks {@code allowedLatenessMillis} behind the newest one; an input quiet for {@code
+     * idleTimeoutMillis} stops holding the watermark back.
      */
     public static DataStream<Tuple4<Long, Integer, String, byte[]>> withEventTime(
             DataStream<Tuple4<Long, Integer, String, byte[]>> parsed,
             long allowedLatenessMillis,
-            long idleTimeoutMillis) {
-        return parsed.assignTimestampsAndWatermarks(
-                        strategy(allowedLatenessMillis, idleTimeoutMillis))
+            long idleTimeoutMillis,
+            String clockUid) {
+        return parsed.flatMap(new FeedClock(), parsed.getType())
+                .name(clockUid.replace('-', ' '))
+                .uid(clockUid)
+                .assignTimestampsAndWatermarks(strategy(allowedLatenessMillis, idleTimeoutMillis))
                 .name("event time");
     }
 

@@ -51,9 +51,10 @@ class RecordShape:
 
 
 def to_record(shape: RecordShape, row: Mapping[str, object], version: int,
-              zone: tzinfo = timezone.utc) -> dict:
+              zone: tzinfo = timezone.utc, times: frozenset[str] = frozenset()) -> dict:
     """One multi-measure record of `row`, shaped by `shape`. `zone` is the job's SQL time zone,
-    in which TIMESTAMP values are wall-clock times."""
+    in which TIMESTAMP values are wall-clock times; `times` names the time columns, whose values
+    may also be epoch milliseconds."""
     dimensions = [
         {"Name": name, "Value": str(row[name]), "DimensionValueType": "VARCHAR"}
         for name in shape.dimensions
@@ -64,7 +65,7 @@ def to_record(shape: RecordShape, row: Mapping[str, object], version: int,
         for name, value in row.items()
         if name not in shape.dimensions and name != shape.time_column
         and name not in shape.not_written
-        for measure in [_measure(name, value, zone)]
+        for measure in [_measure(name, value, zone, name in times)]
         if measure is not None
     ]
     return {
@@ -78,10 +79,12 @@ def to_record(shape: RecordShape, row: Mapping[str, object], version: int,
     }
 
 
-def _measure(name: str, value: object, zone: tzinfo) -> dict | None:
+def _measure(name: str, value: object, zone: tzinfo, is_time: bool = False) -> dict | None:
     if value is None:
         return None
-    if isinstance(value, bool):
+    if is_time:
+        kind, text = "TIMESTAMP", str(_epoch_millis(value, zone))
+    elif isinstance(value, bool):
         kind, text = "BOOLEAN", "true" if value else "false"
     elif isinstance(value, int):
         kind, text = "BIGINT", str(value)

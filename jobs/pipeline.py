@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from py4j.protocol import Py4JJavaError
 from pyflink.common import Configuration, Row, RowKind
-from pyflink.common.typeinfo import Types
+from pyflink.common.typeinfo import LocalTimeTypeInfo, Types
 from pyflink.datastream import (
     DataStream,
     KeyedStream,
@@ -150,19 +150,27 @@ def _agent_row(event: AgentEvent) -> Row:
                event.instance_id, event.status_name, event.status_type, event.online)
 
 
+_TIMES = (Types.INSTANT(), LocalTimeTypeInfo(LocalTimeTypeInfo.TimeType.LOCAL_DATE_TIME))
+"""The SQL time types, TIMESTAMP_LTZ and TIMESTAMP, as a metric's rows have them: a batch of
+rows has their values as epoch milliseconds (`_batch_type`)."""
+
+
 class MetricRecord:
     """A metric row as the record its table is written with (`connectors.timestream.to_record`);
-    the version is the time it was computed."""
+    the version is the time it was computed. `column_types` are the rows' types, whose time
+    columns are written as times whether they come as times or as epoch milliseconds."""
 
-    def __init__(self, metric: MetricTable, columns: list[str], zone: str):
+    def __init__(self, metric: MetricTable, columns: list[str], column_types: list, zone: str):
         self.table = metric.table
         self._shape = metric.record_shape
         self._columns = columns
+        self._times = frozenset(c for c, t in zip(columns, column_types) if t in _TIMES)
         self._zone = ZoneInfo(zone)
 
     def record(self, value: Row) -> dict:
         row = {name: python_value(v) for name, v in zip(self._columns, value)}
-        return to_record(self._shape, row, version=version_now(), zone=self._zone)
+        return to_record(self._shape, row, version=version_now(), zone=self._zone,
+                         times=self._times)
 
     def __call__(self, columns: Row) -> tuple[str, list[dict]]:
         """A batch of the table's rows, one list per column (`_batch_type`), as (table,
@@ -301,14 +309,16 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     metric_rows = get_gateway().jvm.io.connectmetrics.metrics.MetricRows
     for metric in catalogue:
         rows, columns = _metric_rows(t_env, metric)
-        records = MetricRecord(metric, columns, zone)
+        column_types = _column_types(rows)
+        records = MetricRecord(metric, columns, column_types, zone)
         if naming.needs(metric.table, metric.dimensions):
             by_queue.append(rows.flat_map(ToQueueRecords(records), output_type=KEYED_RECORD_TYPE)
                             .name(f"metric {metric.table}").uid(f"metric-{metric.table}"))
         else:
             batches = DataStream(metric_rows.batches(
                 rows._j_data_stream, metric.table, config.timestream.batch_size,
-                config.timestream.flush_interval_ms, _batch_type(rows).get_java_type_info()))
+                config.timestream.flush_interval_ms,
+                _batch_type(column_types).get_java_type_info(), zone))
             sinks.append(_sink(batches.name(f"metric {metric.table}").uid(f"metric-{metric.table}"),
                                config, counts, f"{SINK_NAME} {metric.table}",
                                f"metric-sink-{metric.table}", records))
@@ -352,11 +362,16 @@ def _reads(catalogue: list[MetricTable], views: dict[str, OutputTag | None],
     return frozenset(read | {tag.tag_id for tag in always})
 
 
-def _batch_type(rows: DataStream):
-    """(table, one array per column of `rows`): a batch of metric rows as the JVM hands it to
-    Python (`io.connectmetrics.metrics.MetricRows`)."""
-    row_type = rows.get_type()._type_info  # the row type an `ExternalTypeInfo` wraps
-    columns = [Types.OBJECT_ARRAY(column) for column in row_type.get_field_types()]
+def _column_types(rows: DataStream) -> list:
+    """The types of the columns of a metric's rows."""
+    return rows.get_type()._type_info.get_field_types()  # the row an `ExternalTypeInfo` wraps
+
+
+def _batch_type(column_types: list):
+    """(table, one array per column): a batch of metric rows as the JVM hands it to Python
+    (`io.connectmetrics.metrics.MetricRows`), times as epoch milliseconds."""
+    columns = [Types.OBJECT_ARRAY(Types.LONG() if column in _TIMES else column)
+               for column in column_types]
     return Types.ROW([Types.STRING(), Types.ROW(columns)])
 
 

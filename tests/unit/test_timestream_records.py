@@ -50,6 +50,22 @@ def test_a_timestamp_ltz_time_column_is_an_instant():
     assert to_record(METRIC, row, 1)["Time"] == "1795428060500"
 
 
+def test_time_columns_given_as_epoch_millis_are_written_as_times():
+    """A batch of a metric's rows hands its times on as epoch milliseconds; a time measure
+    stays a TIMESTAMP, other numbers stay BIGINT."""
+    row = {"instance_id": "i-1", "queue_id": "q-1", "channel": "VOICE",
+           "window_start": 1_795_428_060_001, "oldest_since": 1_795_428_000_123, "n": 3,
+           "since_as_time": datetime(2026, 11, 23, 10, 0, 0, 123_000)}
+    record = to_record(METRIC, row, 1, times=frozenset({"window_start", "oldest_since",
+                                                          "since_as_time"}))
+    assert record["Time"] == "1795428060001"
+    assert record["MeasureValues"] == [
+        {"Name": "oldest_since", "Value": "1795428000123", "Type": "TIMESTAMP"},
+        {"Name": "n", "Value": "3", "Type": "BIGINT"},
+        {"Name": "since_as_time", "Value": "1795428000123", "Type": "TIMESTAMP"},
+    ]
+
+
 def test_empty_dimension_values_are_left_out():
     row = {"instance_id": "i-1", "queue_id": None, "channel": "", "window_start": 0, "n": 1}
     names = [d["Name"] for d in to_record(METRIC, row, 1)["Dimensions"]]

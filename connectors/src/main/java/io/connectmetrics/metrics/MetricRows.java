@@ -1,6 +1,9 @@
 package io.connectmetrics.metrics;
 
 import java.lang.reflect.Array;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
@@ -35,33 +38,38 @@ public final class MetricRows {
      * makes in Python). {@code batchType} is (string, row of one array per column), each array
      * of its column's type. Columns, not an array of rows: PyFlink hands Python an array of
      * rows as so many references to the last row it converted (its row converter reuses one
-     * array).
+     * array). The arrays of TIMESTAMP and TIMESTAMP_LTZ columns are of epoch milliseconds
+     * ({@code Long}); a TIMESTAMP is a wall-clock time in {@code zone}, the SQL time zone.
      */
     public static DataStream<Row> batches(
             DataStream<Row> changelog,
             String key,
             int maxRows,
             long maxDelayMs,
-            TypeInformation<Row> batchType) {
+            TypeInformation<Row> batchType,
+            String zone) {
         RowTypeInfo columns = (RowTypeInfo) ((RowTypeInfo) batchType).<Row>getTypeAt(1);
         Class<?>[] classes = new Class<?>[columns.getArity()];
         for (int i = 0; i < classes.length; i++) {
             classes[i] = columns.getTypeAt(i).getTypeClass().getComponentType();
         }
         return changelog.transform(
-                "batches of " + key, batchType, new Batcher(key, maxRows, maxDelayMs, classes));
+                "batches of " + key, batchType, new Batcher(key, maxRows, maxDelayMs, classes, zone));
     }
 
     /**
-     * The fields of the rows a change adds, collected until there are {@code maxRows}. The
-     * fields are read when a row comes: the operator ahead may reuse the row it emits.
+     * The fields of the rows a change adds, collected until there are {@code maxRows}, times as
+     * epoch milliseconds. The fields are read when a row comes: the operator ahead may reuse the
+     * row it emits.
      */
     static final class Batch {
         private final int maxRows;
+        private final ZoneId zone;
         private List<Object[]> rows = new ArrayList<>();
 
-        Batch(int maxRows) {
+        Batch(int maxRows, ZoneId zone) {
             this.maxRows = maxRows;
+            this.zone = zone;
         }
 
         /** Keep the fields of {@code row} if a change adds it; true when the batch is now full. */
@@ -70,7 +78,7 @@ public final class MetricRows {
             if (kind == RowKind.INSERT || kind == RowKind.UPDATE_AFTER) {
                 Object[] fields = new Object[row.getArity()];
                 for (int i = 0; i < fields.length; i++) {
-                    fields[i] = row.getField(i);
+                    fields[i] = epochMillisOf(row.getField(i));
                 }
                 rows.add(fields);
             }
@@ -79,6 +87,16 @@ public final class MetricRows {
 
         boolean isEmpty() {
             return rows.isEmpty();
+        }
+
+        private Object epochMillisOf(Object field) {
+            if (field instanceof Instant instant) {
+                return instant.toEpochMilli();
+            }
+            if (field instanceof LocalDateTime wallClock) {
+                return wallClock.atZone(zone).toInstant().toEpochMilli();
+            }
+            return field;
         }
 
         /**
@@ -109,20 +127,22 @@ public final class MetricRows {
         private final int maxRows;
         private final long maxDelayMs;
         private final Class<?>[] classes;
+        private final String zone;
         private transient Batch batch;
         private transient boolean timerSet;
 
-        Batcher(String key, int maxRows, long maxDelayMs, Class<?>[] classes) {
+        Batcher(String key, int maxRows, long maxDelayMs, Class<?>[] classes, String zone) {
             this.key = key;
             this.maxRows = maxRows;
             this.maxDelayMs = maxDelayMs;
             this.classes = classes;
+            this.zone = zone;
         }
 
         @Override
         public void open() throws Exception {
             super.open();
-            batch = new Batch(maxRows);
+            batch = new Batch(maxRows, ZoneId.of(zone));
         }
 
         @Override

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneId;
 import org.apache.flink.types.Row;
 import org.apache.flink.types.RowKind;
 import org.junit.jupiter.api.Test;
@@ -13,10 +16,11 @@ import org.junit.jupiter.api.Test;
 class MetricRowsTest {
 
     private static final Class<?>[] COLUMNS = {String.class, Long.class};
+    private static final ZoneId UTC = ZoneId.of("UTC");
 
     @Test
     void aRowTheOperatorAheadReusesIsKeptAsItWasWhenAdded() {
-        MetricRows.Batch batch = new MetricRows.Batch(10);
+        MetricRows.Batch batch = new MetricRows.Batch(10, UTC);
         Row reused = Row.of("q-1", 1L);
         batch.add(reused);
         reused.setField(1, 2L);
@@ -30,7 +34,7 @@ class MetricRowsTest {
         Row before = Row.ofKind(RowKind.UPDATE_BEFORE, "q-1", 3L);
         Row after = Row.ofKind(RowKind.UPDATE_AFTER, "q-1", 4L);
         Row deleted = Row.ofKind(RowKind.DELETE, "q-1", 4L);
-        MetricRows.Batch batch = new MetricRows.Batch(10);
+        MetricRows.Batch batch = new MetricRows.Batch(10, UTC);
         for (Row row : new Row[] {inserted, before, after, deleted}) {
             assertFalse(batch.add(row));
         }
@@ -41,7 +45,7 @@ class MetricRowsTest {
 
     @Test
     void aBatchSaysWhenItIsFullAndStartsAgainAfterADrain() {
-        MetricRows.Batch batch = new MetricRows.Batch(2);
+        MetricRows.Batch batch = new MetricRows.Batch(2, UTC);
         Row first = Row.of("q-1", 1L);
         Row second = Row.of("q-1", 2L);
         assertFalse(batch.add(first));
@@ -51,6 +55,18 @@ class MetricRowsTest {
         Row third = Row.of("q-1", 3L);
         assertFalse(batch.add(third));
         assertEquals(columns(new String[] {"q-1"}, new Long[] {3L}), batch.drain(COLUMNS));
+    }
+
+    @Test
+    void timesGoOnAsEpochMillisecondsAWallClockTimeInTheSqlTimeZone() {
+        MetricRows.Batch batch = new MetricRows.Batch(10, ZoneId.of("America/New_York"));
+        batch.add(Row.of("q-1", Instant.parse("2026-01-05T08:00:00.250Z"),
+                LocalDateTime.parse("2026-01-05T03:00:00.250"), null));
+        Row columns = batch.drain(new Class<?>[] {String.class, Long.class, Long.class, Long.class});
+        long eightUtc = Instant.parse("2026-01-05T08:00:00.250Z").toEpochMilli();
+        assertArrayEquals(new Long[] {eightUtc}, (Long[]) columns.getField(1));
+        assertArrayEquals(new Long[] {eightUtc}, (Long[]) columns.getField(2), "03:00 in New York");
+        assertArrayEquals(new Long[] {null}, (Long[]) columns.getField(3), "a null time stays null");
     }
 
     private static Row columns(String[] queues, Long[] counts) {

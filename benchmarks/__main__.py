@@ -57,8 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-rate", type=float, default=float(_env("LATENCY_RATE", "150")),
                    help="events/s put into Kinesis (BENCH_LATENCY_RATE, 150)")
     p.add_argument("--latency-seconds", type=float,
-                   default=float(_env("LATENCY_SECONDS", "60")),
-                   help="measured seconds of putting, after the warm-up (BENCH_LATENCY_SECONDS)")
+                   default=float(_env("LATENCY_SECONDS", "180")),
+                   help="measured seconds of putting, after the warm-up: interval rows come in "
+                   "one burst per interval end, so each end is one sample of their latency "
+                   "(BENCH_LATENCY_SECONDS, 180: three ends of the default 1-minute intervals)")
     p.add_argument("--latency-warmup", type=float, default=float(_env("LATENCY_WARMUP", "60")),
                    help="seconds of putting before measuring (BENCH_LATENCY_WARMUP, 60)")
     p.add_argument("--latency-settings",

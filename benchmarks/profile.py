@@ -7,14 +7,19 @@ that runs the job: py-spy attaches to that JVM once it has loaded the Python lib
 samples of an operator's Python function count; a sample whose innermost frame waits (for a
 state read, a timer or an output handed to Java, for the next element, for another thread)
 counts under that wait, so the table shows how much of the time is spent in Java, too.
+In thread mode the JVM's threads are timed as well (`ThreadTimes`): every Python operator
+runs on a task thread of its own, and their CPU time shows whether any of them, or the machine,
+was saturated.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -98,9 +103,10 @@ def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFA
            "--python-workers", python_workers, "--out", str(out / "run"), str(source)]
     record = [py_spy, "record", "--nonblocking", "--rate", str(RATE_HZ), "--format", "raw",
               "--output", str(raw)]
+    times = None
     with (out / "job.log").open("w") as log:
         if python_mode == "thread":
-            sampled = _record_embedded(record, job, log)
+            sampled, times = _record_embedded(record, job, log)
         else:
             sampled = subprocess.run([*record, "--subprocesses", "--", *job], cwd=PROJECT_ROOT,
                                      stdout=log, stderr=subprocess.STDOUT).returncode == 0
@@ -118,13 +124,99 @@ def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFA
         Measurement(PART, "worker samples whose innermost frame is project code",
                     share(is_project), "%"),
     ]
-    return measurements, details(total, leaf, inclusive, top)
+    busy = times.busy() if times is not None else {}
+    if busy:
+        measurements.append(Measurement(
+            PART, "cores busy in the job's JVM", sum(busy.values()), "cores",
+            note=f"of {os.cpu_count()}, while py-spy sampled it; each thread's share is in the "
+                 "profile's details"))
+    return measurements, details(total, leaf, inclusive, top) + thread_details(busy, top)
 
 
-def _record_embedded(record: list[str], job: list[str], log) -> bool:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class ThreadTimes:
+    """CPU time of each thread of a process by name (`/proc/PID/task/*/stat`; Linux cuts names
+    at 15 characters), read every `every_s` on a thread of its own until `stop` or the process
+    ends: `busy` is the cores each name kept busy between the first reading and the last."""
+
+    def __init__(self, pid: int, every_s: float = 0.5, proc: Path = Path("/proc")):
+        self._task = proc / str(pid) / "task"
+        self._every = every_s
+        self._readings: list[tuple[float, dict[str, float]]] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> ThreadTimes:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def read(self) -> dict[str, float] | None:
+        """CPU seconds per thread id and name; None once the process is gone."""
+        seconds: dict[str, float] = {}
+        try:
+            tasks = list(self._task.iterdir())
+        except OSError:
+            return None
+        for task in tasks:
+            try:
+                name = (task / "comm").read_text().strip()
+                fields = (task / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # a thread that ended since the listing
+            seconds[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return seconds
+
+    def busy(self) -> dict[str, float]:
+        return cores_by_name(self._readings)
+
+    def _run(self) -> None:
+        while True:
+            reading = self.read()
+            if reading is None:
+                return
+            self._readings.append((time.monotonic(), reading))
+            if self._stopped.wait(self._every):
+                return
+
+
+def cores_by_name(readings: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """Cores kept busy per thread name between the first and the last of `readings` ((time,
+    CPU seconds per "id name")); a thread gone before the last reading counts up to its own
+    last one, a thread that came after the first from zero."""
+    if len(readings) < 2:
+        return {}
+    (start, first), end = readings[0], readings[-1][0]
+    latest: dict[str, float] = {}
+    for _, reading in readings:
+        latest.update(reading)
+    cores: dict[str, float] = {}
+    for thread, seconds in latest.items():
+        name = thread.partition(" ")[2]
+        cores[name] = cores.get(name, 0.0) + (seconds - first.get(thread, 0.0)) / (end - start)
+    return cores
+
+
+def thread_details(busy: dict[str, float], top: int) -> str:
+    if not busy:
+        return ""
+    lines = ["", "Threads of the job's JVM by CPU (names cut at 15 characters; threads of one "
+             "name added up):", "", "| cores | thread |", "|---|---|"]
+    lines += [f"| {cores:.2f} | `{name}` |"
+              for name, cores in sorted(busy.items(), key=lambda item: -item[1])[:top]]
+    return "\n".join(lines) + "\n"
+
+
+def _record_embedded(record: list[str], job: list[str], log) -> tuple[bool, ThreadTimes | None]:
     """Run `job`; once the JVM it starts has loaded the Python library (the job's interpreter in
     thread mode; PyFlink's own Python helpers load it too, hence the JVM), sample that JVM with
-    `record` until it exits. Whether both ended well."""
+    `record` until it exits, timing its threads meanwhile. Whether both ended well, and the
+    times."""
     running = subprocess.Popen(job, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + ATTACH_TIMEOUT_S
     jvm = None
@@ -138,9 +230,11 @@ def _record_embedded(record: list[str], job: list[str], log) -> bool:
         running.kill()
         running.wait()
         print(f"profile: no JVM of the job loaded {LIBPYTHON}", file=log, flush=True)
-        return False
+        return False, None
+    times = ThreadTimes(jvm).start()
     sampled = subprocess.run([*record, "--pid", str(jvm)], stdout=log, stderr=subprocess.STDOUT)
-    return running.wait() == 0 and sampled.returncode == 0
+    times.stop()
+    return running.wait() == 0 and sampled.returncode == 0, times
 
 
 def descendants(pid: int, proc: Path = Path("/proc")) -> list[int]:

@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from benchmarks.data import shard_of
 from benchmarks.keyed import KeyedRunner
 from benchmarks.live import (
-    Landed, Put, interval_delays, local_config, match_latencies, parse_settings, rewrites,
+    Landed, Put, interval_delays, interval_ends, local_config, match_latencies, parse_settings,
+    rewrites,
 )
-from benchmarks.profile import is_project, is_wait, summarise
+from benchmarks.profile import (
+    CLOCK_TICKS, ThreadTimes, cores_by_name, is_project, is_wait, summarise, thread_details,
+)
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
 
 
@@ -75,6 +81,12 @@ def test_interval_delay_is_from_its_end_to_its_first_record():
               Landed(key, record_time=60_000, landed_ms=127_500),
               Landed(key, record_time=120_000, landed_ms=185_000)]  # ends after the span
     assert sorted(interval_delays(landed, 60_000, 60_000, 180_000)) == [4.0, 7.5]
+
+
+def test_interval_ends_are_counted_in_the_half_open_span():
+    assert interval_ends(60_000, 60_000, 180_000) == 2  # 60 s and 120 s; 180 s is outside
+    assert interval_ends(60_000, 60_001, 240_001) == 3  # 120 s, 180 s and 240 s
+    assert interval_ends(60_000, 1_000, 59_000) == 0
 
 
 def test_rewrites_count_the_instants_of_a_table_landed_in_more_than_one_version():
@@ -256,3 +268,42 @@ def test_an_unknown_latency_setting_is_refused_with_the_known_ones(tmp_path):
     with pytest.raises(ValueError, match=r"--latency-settings: group Job: unknown property "
                                          r"'lateness'; known: .*allowed.lateness.ms"):
         local_config(tmp_path, {"lateness": "1"})
+
+
+def test_thread_cores_are_cpu_seconds_per_name_over_the_span_of_the_readings():
+    readings = [(10.0, {"1 gauges": 1.0, "2 parse": 0.0, "3 gone": 0.0}),
+                (12.0, {"1 gauges": 2.0, "2 parse": 0.5, "3 gone": 0.4}),
+                (14.0, {"1 gauges": 3.0, "2 parse": 1.0, "4 parse": 0.6})]
+    assert cores_by_name(readings) == pytest.approx({"gauges": 0.5, "parse": 0.4, "gone": 0.1})
+    assert cores_by_name(readings[:1]) == {}
+    table = thread_details(cores_by_name(readings), top=2)
+    assert "| 0.50 | `gauges` |" in table and "gone" not in table
+
+
+def _task(proc, pid: int, tid: int, name: str, ticks: int) -> None:
+    task = proc / str(pid) / "task" / str(tid)
+    task.mkdir(parents=True)
+    (task / "comm").write_text(name + "\n")
+    # pid (comm) state ppid ... utime stime: fields 14 and 15 of stat
+    fields = ["S", *["0"] * 10, str(ticks), str(ticks)]
+    (task / "stat").write_text(f"{tid} ({name}) " + " ".join(fields) + " 0 0\n")
+
+
+def test_thread_times_read_each_thread_and_stop_when_the_process_is_gone(tmp_path):
+    _task(tmp_path, 7, 7, "java", CLOCK_TICKS)
+    _task(tmp_path, 7, 9, "agent activity", 2 * CLOCK_TICKS)
+    times = ThreadTimes(7, proc=tmp_path)
+    assert times.read() == {"7 java": 2.0, "9 agent activity": 4.0}
+    assert ThreadTimes(8, proc=tmp_path).read() is None
+    gone = ThreadTimes(8, every_s=0.01, proc=tmp_path).start()
+    gone.stop()
+    assert gone.busy() == {}
+
+
+def test_thread_times_see_a_busy_thread_of_this_process():
+    times = ThreadTimes(os.getpid(), every_s=0.05).start()
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    times.stop()
+    assert sum(times.busy().values()) > 0

@@ -149,6 +149,7 @@ class ThreadTimes:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> ThreadTimes:
+        self._take()  # here, so that what follows the call is timed whatever the scheduler does
         self._thread.start()
         return self
 
@@ -175,14 +176,17 @@ class ThreadTimes:
     def busy(self) -> dict[str, float]:
         return cores_by_name(self._readings)
 
-    def _run(self) -> None:
-        while True:
-            reading = self.read()
-            if reading is None:
-                return
+    def _take(self) -> bool:
+        reading = self.read()
+        if reading is not None:
             self._readings.append((time.monotonic(), reading))
-            if self._stopped.wait(self._every):
+        return reading is not None
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._every):
+            if not self._take():
                 return
+        self._take()  # at the stop
 
 
 def cores_by_name(readings: list[tuple[float, dict[str, float]]]) -> dict[str, float]:

@@ -29,19 +29,32 @@ def load_average() -> str:
         return "unknown"
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def read_stat(path: Path) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds, user and system) of a process's or thread's `/proc` stat file;
+    None when it is gone."""
+    try:
+        fields = path.read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    if len(fields) < 13:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def tree_cpu_seconds(pid: int) -> float | None:
     """CPU seconds (user and system) of process `pid` and every process under it, from `/proc`
     (None where there is none): with a job's JVM under it, the cores a run keeps busy."""
     parents, spent = {}, {}
     try:
         for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
+            read = read_stat(stat)
+            if read is None:
                 continue  # gone meanwhile
             child = int(stat.parent.name)
-            parents[child] = int(fields[1])
-            spent[child] = int(fields[11]) + int(fields[12])
+            parents[child], spent[child] = read
     except OSError:
         return None
     if pid not in spent:
@@ -52,7 +65,7 @@ def tree_cpu_seconds(pid: int) -> float | None:
         children = [child for child, p in parents.items() if p == parent and child not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(spent[p] for p in tree) / os.sysconf("SC_CLK_TCK")
+    return sum(spent[p] for p in tree)
 
 
 def java_version() -> str:

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from benchmarks.job_run import DEFAULT_PYTHON_WORKERS
+from benchmarks.machine import read_stat
 from benchmarks.report import Measurement
 from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT
 
@@ -133,9 +134,6 @@ def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFA
     return measurements, details(total, leaf, inclusive, top) + thread_details(busy, top)
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
 class ThreadTimes:
     """CPU time of each thread of a process by name (`/proc/PID/task/*/stat`; Linux cuts names
     at 15 characters), read every `every_s` on a thread of its own until `stop` or the process
@@ -167,10 +165,11 @@ class ThreadTimes:
         for task in tasks:
             try:
                 name = (task / "comm").read_text().strip()
-                fields = (task / "stat").read_text().rpartition(")")[2].split()
             except OSError:
                 continue  # a thread that ended since the listing
-            seconds[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            read = read_stat(task / "stat")
+            if read is not None:
+                seconds[f"{task.name} {name}"] = read[1]
         return seconds
 
     def busy(self) -> dict[str, float]:
@@ -245,11 +244,9 @@ def descendants(pid: int, proc: Path = Path("/proc")) -> list[int]:
     """The processes below `pid`, from the parent each one names in `/proc/PID/stat`."""
     children: dict[int, list[int]] = {}
     for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # gone since the listing
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        read = read_stat(stat)
+        if read is not None:  # else gone since the listing
+            children.setdefault(read[0], []).append(int(stat.parent.name))
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), ()):

@@ -9,13 +9,14 @@ import time
 import pytest
 
 from benchmarks.data import shard_of
+from benchmarks.machine import CLOCK_TICKS
 from benchmarks.keyed import KeyedRunner
 from benchmarks.live import (
     Landed, Put, interval_delays, interval_ends, local_config, match_latencies, parse_settings,
     rewrites,
 )
 from benchmarks.profile import (
-    CLOCK_TICKS, ThreadTimes, cores_by_name, is_project, is_wait, summarise, thread_details,
+    ThreadTimes, cores_by_name, is_project, is_wait, summarise, thread_details,
 )
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
 

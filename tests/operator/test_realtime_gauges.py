@@ -83,6 +83,23 @@ def test_a_restored_operator_goes_on_from_the_board_in_state():
     assert set(runner.value(INSTANCE, "waiting")) == {"c2"}
 
 
+def test_samples_stop_refresh_for_after_the_last_change_kept_across_a_restore():
+    def quiet_gauges():  # rows repeat every 10 s; samples stop 30 s after the last change
+        return RealtimeGaugesFunction(PERIOD_MS, 10_000, 30_000)
+
+    runner = KeyedRunner(quiet_gauges())
+    runner.process(INSTANCE, change("c1", True, 1_000), 1_000)
+    runner.process(INSTANCE, change("c2", True, 12_000), 12_000)
+    assert in_queue(runner.advance(20_000)) == {5_000: 1, 15_000: 2}
+
+    runner.restore(quiet_gauges())
+    assert in_queue(runner.advance(200_000)) == {25_000: 2, 35_000: 2, 45_000: 2}, (
+        "the last change (12 s) is the one before the restore")
+    runner.process(INSTANCE, change("c1", False, 300_000), 300_000)
+    assert in_queue(runner.advance(400_000)) == {300_000: 1, 310_000: 1, 320_000: 1,
+                                                 330_000: 1}
+
+
 def test_each_instance_keeps_its_own_board():
     runner = gauges()
     runner.process(INSTANCE, change("c1", True, 1_000), 1_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,7 +14,7 @@ from benchmarks.machine import CLOCK_TICKS
 from benchmarks.keyed import KeyedRunner
 from benchmarks.live import (
     Landed, Put, interval_delays, interval_ends, local_config, match_latencies, parse_settings,
-    rewrites,
+    put_behind, rewrites,
 )
 from benchmarks.profile import (
     ThreadTimes, cores_by_name, is_project, is_wait, summarise, thread_details,
@@ -53,6 +54,13 @@ def test_table_says_pass_fail_or_skipped_against_the_target():
     assert rows[4] == "| throughput | full | 21,000 events/s | >= 20k | pass |  |"
     assert rows[5] == "| latency | p50 | - |  | skipped | table missing |"
     assert rows[6] == "| write cost | ratio | 0.051 |  |  |  |"
+
+
+def test_put_behind_is_taken_from_when_each_measured_event_was_due():
+    due = [SimpleNamespace(at=at) for at in (9_000, 10_000, 12_000, 20_000)]
+    stamped = [(due[0], 9_100), (due[1], 10_200), (due[2], 15_000), (due[3], 20_000)]
+    assert put_behind(stamped, 10_000, 20_000) == [0.2, 3.0]
+    assert put_behind(stamped, 30_000, 40_000) == []
 
 
 def test_latency_is_taken_to_the_first_covering_row_landed_after_the_put():

@@ -65,7 +65,7 @@ EVENTS_PER_S_PER_CENTRE = 3.6
 # so a put costs it entries x records in the shard, and over a run its CPU time grows with the
 # square of what was put: with 1 contact and 4 agent shards it fell minutes behind the clock
 # after about 160 s of this centre, with no job reading. Shards cut each one's share; the job
-# polls each every `poll.interval.ms`, which costs too, so not more than needed.
+# polls each every `Kinesis.poll.interval.ms`, which costs too, so not more than needed.
 STREAM_SHARDS = 16
 MAX_BEHIND_S = 2.0  # events put later than this after their time: the run measures the emulator
 

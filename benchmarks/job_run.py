@@ -9,7 +9,10 @@ and discards the events;
 one state value read and written per event, then discarded. It is the floor of a job whose
 state machines run in PyFlink, whatever they do.
 The last line printed is `RESULT {json}` with the seconds from the job's submission to its end,
-and the CPU seconds this process and the JVM under it spent meanwhile.
+the CPU seconds this process and the JVM under it spent meanwhile, and the context switches of
+the JVM's threads: in thread mode every call between Python and the JVM gives up the one
+interpreter lock, and a thread that waits for it leaves its core, so they count the hand-offs
+the job's Python steps make.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from jobs.operators import held_state
 from jobs.pipeline import (
     DEAD_LETTERS, build_job, event_streams, parse, use_python_mode,
 )
-from benchmarks.machine import tree_cpu_seconds
+from benchmarks.machine import ThreadTimes, command_of, descendants, tree_cpu_seconds
 from cli.prerequisites import free_ports
 from cli.replay import replay
 
@@ -121,12 +124,17 @@ def main(argv: list[str] | None = None) -> int:
     use_local_credentials(config)
     build = BUILDS[args.mode]
     get_gateway()  # the JVM, started before the CPU count begins
+    jvm = next((pid for pid in descendants(os.getpid()) if command_of(pid) == "java"), None)
+    threads = ThreadTimes(jvm).start() if jvm is not None else None
     cpu_before = tree_cpu_seconds(os.getpid())
     seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build).elapsed_s
     cpu_after = tree_cpu_seconds(os.getpid())
+    if threads is not None:
+        threads.stop()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     print(RESULT + json.dumps({"mode": args.mode, "parallelism": args.parallelism,
-                               "seconds": seconds, "cpu_seconds": cpu}), flush=True)
+                               "seconds": seconds, "cpu_seconds": cpu,
+                               "switches": threads and threads.switches()}), flush=True)
     return 0
 
 

@@ -6,6 +6,9 @@ import os
 import platform
 import re
 import subprocess
+import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -47,25 +50,139 @@ def read_stat(path: Path) -> tuple[int, float] | None:
 def tree_cpu_seconds(pid: int) -> float | None:
     """CPU seconds (user and system) of process `pid` and every process under it, from `/proc`
     (None where there is none): with a job's JVM under it, the cores a run keeps busy."""
-    parents, spent = {}, {}
+    own = read_stat(Path(f"/proc/{pid}/stat"))
+    if own is None:
+        return None
+    under = (read_stat(Path(f"/proc/{child}/stat")) for child in descendants(pid))
+    return own[1] + sum(read[1] for read in under if read is not None)
+
+
+def descendants(pid: int, proc: Path = Path("/proc")) -> list[int]:
+    """The processes below `pid`, from the parent each one names in `/proc/PID/stat`."""
+    children: dict[int, list[int]] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        read = read_stat(stat)
+        if read is not None:  # else gone since the listing
+            children.setdefault(read[0], []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command_of(pid: int) -> str:
+    """The process's command name ('' once it is gone)."""
     try:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            read = read_stat(stat)
-            if read is None:
-                continue  # gone meanwhile
-            child = int(stat.parent.name)
-            parents[child], spent[child] = read
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def read_switches(path: Path) -> int | None:
+    """Context switches, voluntary and not, of a thread's `/proc` status file: each time it
+    left its core, to wait (for a lock, for I/O) or because its time was up. None when gone."""
+    try:
+        text = path.read_text()
     except OSError:
         return None
-    if pid not in spent:
-        return None
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, p in parents.items() if p == parent and child not in tree]
-        tree.update(children)
-        frontier.extend(children)
-    return sum(spent[p] for p in tree)
+    counts = re.findall(r"^(?:non)?voluntary_ctxt_switches:\s*(\d+)$", text, re.MULTILINE)
+    return sum(map(int, counts)) if counts else None
+
+
+@dataclass(frozen=True)
+class ThreadUse:
+    cpu_seconds: float
+    switches: int  # context switches (`read_switches`)
+
+
+class ThreadTimes:
+    """CPU time and context switches of each thread of a process (`/proc/PID/task/*`; Linux
+    cuts names at 15 characters), read every `every_s` on a thread of its own until `stop` or
+    the process ends: `busy` is the cores each name kept busy between the first reading and the
+    last, `switches` how often its threads left a core meanwhile."""
+
+    def __init__(self, pid: int, every_s: float = 0.5, proc: Path = Path("/proc")):
+        self._task = proc / str(pid) / "task"
+        self._every = every_s
+        self._readings: list[tuple[float, dict[str, ThreadUse]]] = []
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> ThreadTimes:
+        self._take()  # here, so that what follows the call is timed whatever the scheduler does
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def read(self) -> dict[str, ThreadUse] | None:
+        """What each thread used, by thread id and name; None once the process is gone."""
+        used: dict[str, ThreadUse] = {}
+        try:
+            tasks = list(self._task.iterdir())
+        except OSError:
+            return None
+        for task in tasks:
+            try:
+                name = (task / "comm").read_text().strip()
+            except OSError:
+                continue  # a thread that ended since the listing
+            stat, switches = read_stat(task / "stat"), read_switches(task / "status")
+            if stat is not None and switches is not None:
+                used[f"{task.name} {name}"] = ThreadUse(stat[1], switches)
+        return used
+
+    def busy(self) -> dict[str, float]:
+        return cores_by_name(self._readings)
+
+    def switches(self) -> int | None:
+        """Context switches of all the threads between the first reading and the last (None
+        without two), counted as `cores_by_name` counts CPU time."""
+        if len(self._readings) < 2:
+            return None
+        return sum(grown.switches for _, grown in _growth(self._readings))
+
+    def _take(self) -> bool:
+        reading = self.read()
+        if reading is not None:
+            self._readings.append((time.monotonic(), reading))
+        return reading is not None
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._every):
+            if not self._take():
+                return
+        self._take()  # at the stop
+
+
+def cores_by_name(readings: list[tuple[float, dict[str, ThreadUse]]]) -> dict[str, float]:
+    """Cores kept busy per thread name between the first and the last of `readings` ((time,
+    use per "id name")); a thread gone before the last reading counts up to its own last one,
+    a thread that came after the first from zero."""
+    if len(readings) < 2:
+        return {}
+    span = readings[-1][0] - readings[0][0]
+    cores: dict[str, float] = {}
+    for thread, grown in _growth(readings):
+        name = thread.partition(" ")[2]
+        cores[name] = cores.get(name, 0.0) + grown.cpu_seconds / span
+    return cores
+
+
+def _growth(readings: list[tuple[float, dict[str, ThreadUse]]]) -> list[tuple[str, ThreadUse]]:
+    """What each thread used from the first reading (or its start) to its last."""
+    first = readings[0][1]
+    latest: dict[str, ThreadUse] = {}
+    for _, reading in readings:
+        latest.update(reading)
+    before = ThreadUse(0.0, 0)
+    return [(thread, ThreadUse(use.cpu_seconds - first.get(thread, before).cpu_seconds,
+                               use.switches - first.get(thread, before).switches))
+            for thread, use in latest.items()]
 
 
 def java_version() -> str:

@@ -19,14 +19,13 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from benchmarks.job_run import DEFAULT_PYTHON_WORKERS
-from benchmarks.machine import read_stat
+from benchmarks.machine import ThreadTimes, command_of, descendants
 from benchmarks.report import Measurement
 from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT
 
@@ -134,77 +133,6 @@ def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFA
     return measurements, details(total, leaf, inclusive, top) + thread_details(busy, top)
 
 
-class ThreadTimes:
-    """CPU time of each thread of a process by name (`/proc/PID/task/*/stat`; Linux cuts names
-    at 15 characters), read every `every_s` on a thread of its own until `stop` or the process
-    ends: `busy` is the cores each name kept busy between the first reading and the last."""
-
-    def __init__(self, pid: int, every_s: float = 0.5, proc: Path = Path("/proc")):
-        self._task = proc / str(pid) / "task"
-        self._every = every_s
-        self._readings: list[tuple[float, dict[str, float]]] = []
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> ThreadTimes:
-        self._take()  # here, so that what follows the call is timed whatever the scheduler does
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
-
-    def read(self) -> dict[str, float] | None:
-        """CPU seconds per thread id and name; None once the process is gone."""
-        seconds: dict[str, float] = {}
-        try:
-            tasks = list(self._task.iterdir())
-        except OSError:
-            return None
-        for task in tasks:
-            try:
-                name = (task / "comm").read_text().strip()
-            except OSError:
-                continue  # a thread that ended since the listing
-            read = read_stat(task / "stat")
-            if read is not None:
-                seconds[f"{task.name} {name}"] = read[1]
-        return seconds
-
-    def busy(self) -> dict[str, float]:
-        return cores_by_name(self._readings)
-
-    def _take(self) -> bool:
-        reading = self.read()
-        if reading is not None:
-            self._readings.append((time.monotonic(), reading))
-        return reading is not None
-
-    def _run(self) -> None:
-        while not self._stopped.wait(self._every):
-            if not self._take():
-                return
-        self._take()  # at the stop
-
-
-def cores_by_name(readings: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
-    """Cores kept busy per thread name between the first and the last of `readings` ((time,
-    CPU seconds per "id name")); a thread gone before the last reading counts up to its own
-    last one, a thread that came after the first from zero."""
-    if len(readings) < 2:
-        return {}
-    (start, first), end = readings[0], readings[-1][0]
-    latest: dict[str, float] = {}
-    for _, reading in readings:
-        latest.update(reading)
-    cores: dict[str, float] = {}
-    for thread, seconds in latest.items():
-        name = thread.partition(" ")[2]
-        cores[name] = cores.get(name, 0.0) + (seconds - first.get(thread, 0.0)) / (end - start)
-    return cores
-
-
 def thread_details(busy: dict[str, float], top: int) -> str:
     if not busy:
         return ""
@@ -225,7 +153,7 @@ def _record_embedded(record: list[str], job: list[str], log) -> tuple[bool, Thre
     jvm = None
     while running.poll() is None and time.monotonic() < deadline:
         jvm = next((pid for pid in descendants(running.pid)
-                    if _command(pid) == "java" and _has_mapped(pid, LIBPYTHON)), None)
+                    if command_of(pid) == "java" and _has_mapped(pid, LIBPYTHON)), None)
         if jvm is not None:
             break
         time.sleep(0.05)
@@ -238,28 +166,6 @@ def _record_embedded(record: list[str], job: list[str], log) -> tuple[bool, Thre
     sampled = subprocess.run([*record, "--pid", str(jvm)], stdout=log, stderr=subprocess.STDOUT)
     times.stop()
     return running.wait() == 0 and sampled.returncode == 0, times
-
-
-def descendants(pid: int, proc: Path = Path("/proc")) -> list[int]:
-    """The processes below `pid`, from the parent each one names in `/proc/PID/stat`."""
-    children: dict[int, list[int]] = {}
-    for stat in proc.glob("[0-9]*/stat"):
-        read = read_stat(stat)
-        if read is not None:  # else gone since the listing
-            children.setdefault(read[0], []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def _has_mapped(pid: int, library: str) -> bool:

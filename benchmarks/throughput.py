@@ -49,6 +49,7 @@ class Run:
     out: Path
     load: str  # load average when it ended
     cpu_seconds: float | None = None  # of the job's processes, over `seconds`
+    switches: int | None = None  # context switches of the JVM's threads, over `seconds`
 
     @property
     def cores(self) -> float | None:
@@ -71,14 +72,16 @@ class Run:
 
 def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
             python_mode: str = DEFAULT_PYTHON_MODE,
-            python_workers: str = DEFAULT_PYTHON_WORKERS) -> tuple[float, float | None]:
-    """Seconds the job took and the CPU seconds it spent (None where unknown), from a
-    subprocess; its progress lines are passed on."""
+            python_workers: str = DEFAULT_PYTHON_WORKERS
+            ) -> tuple[float, float | None, int | None]:
+    """Seconds the job took, the CPU seconds it spent and its JVM's context switches (None
+    where unknown), from a subprocess (`benchmarks.job_run`); its progress lines are passed
+    on."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
                str(parallelism), "--out", str(out), "--python-mode", python_mode,
                "--python-workers", python_workers, *map(str, files)]
-    seconds = cpu = None
+    seconds = cpu = switches = None
     with (out / "job.log").open("w") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
@@ -87,13 +90,14 @@ def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
             if line.startswith(RESULT):
                 result = json.loads(line[len(RESULT):])
                 seconds, cpu = result["seconds"], result.get("cpu_seconds")
+                switches = result.get("switches")
             elif line.startswith("replay:"):
                 print(f"  {mode} p={parallelism}: {line[len('replay:'):].strip()}",
                       file=sys.stderr, flush=True)
         process.wait()
     if process.returncode != 0 or seconds is None:
         raise RuntimeError(f"{mode} job at parallelism {parallelism} failed; see {out / 'job.log'}")
-    return seconds, cpu
+    return seconds, cpu, switches
 
 
 def one_record_file(data: Dataset, out: Path) -> Path:
@@ -114,14 +118,14 @@ def measure(data: Dataset, parallelisms: list[int], out: Path, fixed_cost: bool 
             name = f"{mode}-p{parallelism}"
             print(f"throughput: {mode} job, parallelism {parallelism}, {data.records:,} records",
                   file=sys.stderr, flush=True)
-            seconds, cpu = run_job(mode, parallelism, data.files(parallelism), out / name,
-                                   python_mode, python_workers)
+            seconds, cpu, switches = run_job(mode, parallelism, data.files(parallelism),
+                                             out / name, python_mode, python_workers)
             load = load_average()
             fixed = (run_job(mode, parallelism, [one], out / f"{name}-one-record", python_mode,
                              python_workers)[0]
                      if one else None)
             runs.append(Run(mode, parallelism, data.records, seconds, fixed, out / name, load,
-                            cpu))
+                            cpu, switches))
     return runs, measurements(runs)
 
 
@@ -159,10 +163,11 @@ def measure_scaling(data: Dataset, out: Path, python_mode: str = DEFAULT_PYTHON_
     for parallelism in (1, 2):
         print(f"scaling: full job, one instance, parallelism {parallelism}, "
               f"{data.records:,} records", file=sys.stderr, flush=True)
-        seconds, cpu = run_job("full", parallelism, data.files(parallelism),
-                               out / f"full-p{parallelism}", python_mode, python_workers)
+        seconds, cpu, switches = run_job("full", parallelism, data.files(parallelism),
+                                         out / f"full-p{parallelism}", python_mode,
+                                         python_workers)
         runs[parallelism] = Run("full", parallelism, data.records, seconds, None,
-                                out / f"full-p{parallelism}", load_average(), cpu)
+                                out / f"full-p{parallelism}", load_average(), cpu, switches)
     result = [Measurement(PART_SCALING, f"full job, one instance, parallelism {p}", run.rate,
                           "events/s", note=_note(run)) for p, run in runs.items()]
     result.append(Measurement(
@@ -188,6 +193,8 @@ def _note(run: Run) -> str:
             text += f", so {run.net_rate:,.0f} events/s net of that"
     if run.cores is not None:
         text += f"; {run.cores:.2f} cores busy"
+    if run.switches is not None:
+        text += f"; {run.switches / run.records:.1f} context switches a record"
     return text + f"; load {run.load}"
 
 

@@ -10,14 +10,14 @@ from types import SimpleNamespace
 import pytest
 
 from benchmarks.data import shard_of
-from benchmarks.machine import CLOCK_TICKS
+from benchmarks.machine import CLOCK_TICKS, ThreadTimes, ThreadUse, cores_by_name
 from benchmarks.keyed import KeyedRunner
 from benchmarks.live import (
     Landed, Put, interval_delays, interval_ends, local_config, match_latencies, parse_settings,
     put_behind, rewrites,
 )
 from benchmarks.profile import (
-    ThreadTimes, cores_by_name, is_project, is_wait, summarise, thread_details,
+    is_project, is_wait, summarise, thread_details,
 )
 from benchmarks.report import Measurement, Target, markdown_table, per_agent_hour, percentile
 
@@ -177,7 +177,8 @@ def test_throughput_rows_put_full_and_keyed_floor_against_the_pass_through():
     from benchmarks.throughput import Run, measurements
 
     def run(mode, parallelism, seconds):
-        return Run(mode, parallelism, 10_000, seconds, 2.0, Path("."), "0 0 0")
+        return Run(mode, parallelism, 10_000, seconds, 2.0, Path("."), "0 0 0",
+                   switches=270_000 if mode == "full" else None)
 
     rows = measurements([run(mode, p, seconds) for p in (1, 2) for mode, seconds in
                          (("passthrough", 4.0), ("keyed", 8.0), ("full", 20.0))])
@@ -189,6 +190,8 @@ def test_throughput_rows_put_full_and_keyed_floor_against_the_pass_through():
     assert by_name["full job, parallelism 1"].target.limit == 2_000
     assert by_name["full job, parallelism 2"].target is None
     assert "556 events/s net" in by_name["full job, parallelism 2"].note
+    assert "27.0 context switches a record" in by_name["full job, parallelism 1"].note
+    assert "context switches" not in by_name["keyed floor, parallelism 1"].note
 
 
 def test_scaling_is_the_one_instance_rate_at_parallelism_2_over_1(tmp_path, monkeypatch):
@@ -198,7 +201,7 @@ def test_scaling_is_the_one_instance_rate_at_parallelism_2_over_1(tmp_path, monk
     assert DataSpec.one_instance(100_000).instances == 1
     seconds = {1: 50.0, 2: 40.0}
     monkeypatch.setattr(throughput, "run_job",
-                        lambda mode, parallelism, *args: (seconds[parallelism], 62.5))
+                        lambda mode, parallelism, *args: (seconds[parallelism], 62.5, None))
     monkeypatch.setattr(throughput.os, "cpu_count", lambda: 2)
 
     class Files:
@@ -279,34 +282,53 @@ def test_an_unknown_latency_setting_is_refused_with_the_known_ones(tmp_path):
         local_config(tmp_path, {"lateness": "1"})
 
 
+def _uses(seconds: dict[str, float]) -> dict[str, ThreadUse]:
+    return {thread: ThreadUse(cpu, 0) for thread, cpu in seconds.items()}
+
+
 def test_thread_cores_are_cpu_seconds_per_name_over_the_span_of_the_readings():
-    readings = [(10.0, {"1 gauges": 1.0, "2 parse": 0.0, "3 gone": 0.0}),
-                (12.0, {"1 gauges": 2.0, "2 parse": 0.5, "3 gone": 0.4}),
-                (14.0, {"1 gauges": 3.0, "2 parse": 1.0, "4 parse": 0.6})]
+    readings = [(10.0, _uses({"1 gauges": 1.0, "2 parse": 0.0, "3 gone": 0.0})),
+                (12.0, _uses({"1 gauges": 2.0, "2 parse": 0.5, "3 gone": 0.4})),
+                (14.0, _uses({"1 gauges": 3.0, "2 parse": 1.0, "4 parse": 0.6}))]
     assert cores_by_name(readings) == pytest.approx({"gauges": 0.5, "parse": 0.4, "gone": 0.1})
     assert cores_by_name(readings[:1]) == {}
     table = thread_details(cores_by_name(readings), top=2)
     assert "| 0.50 | `gauges` |" in table and "gone" not in table
 
 
-def _task(proc, pid: int, tid: int, name: str, ticks: int) -> None:
+def _task(proc, pid: int, tid: int, name: str, ticks: int, switches=(0, 0)) -> None:
     task = proc / str(pid) / "task" / str(tid)
-    task.mkdir(parents=True)
+    task.mkdir(parents=True, exist_ok=True)
     (task / "comm").write_text(name + "\n")
     # pid (comm) state ppid ... utime stime: fields 14 and 15 of stat
     fields = ["S", *["0"] * 10, str(ticks), str(ticks)]
     (task / "stat").write_text(f"{tid} ({name}) " + " ".join(fields) + " 0 0\n")
+    (task / "status").write_text(f"Name:\t{name}\nvoluntary_ctxt_switches:\t{switches[0]}\n"
+                                 f"nonvoluntary_ctxt_switches:\t{switches[1]}\n")
 
 
 def test_thread_times_read_each_thread_and_stop_when_the_process_is_gone(tmp_path):
-    _task(tmp_path, 7, 7, "java", CLOCK_TICKS)
-    _task(tmp_path, 7, 9, "agent activity", 2 * CLOCK_TICKS)
+    _task(tmp_path, 7, 7, "java", CLOCK_TICKS, (3, 1))
+    _task(tmp_path, 7, 9, "agent activity", 2 * CLOCK_TICKS, (10, 2))
     times = ThreadTimes(7, proc=tmp_path)
-    assert times.read() == {"7 java": 2.0, "9 agent activity": 4.0}
+    assert times.read() == {"7 java": ThreadUse(2.0, 4), "9 agent activity": ThreadUse(4.0, 12)}
     assert ThreadTimes(8, proc=tmp_path).read() is None
     gone = ThreadTimes(8, every_s=0.01, proc=tmp_path).start()
     gone.stop()
-    assert gone.busy() == {}
+    assert gone.busy() == {} and gone.switches() is None
+
+
+def test_context_switches_count_from_the_first_reading_and_keep_a_thread_that_ended(tmp_path):
+    _task(tmp_path, 7, 7, "java", 0, (100, 5))
+    _task(tmp_path, 7, 9, "contact lifecyc", 0, (40, 0))
+    times = ThreadTimes(7, every_s=3600, proc=tmp_path).start()
+    _task(tmp_path, 7, 7, "java", 0, (110, 6))  # 11 since the start
+    _task(tmp_path, 7, 9, "contact lifecyc", 0, (70, 3))  # 33, then it ends
+    times._take()
+    (tmp_path / "7" / "task" / "9" / "status").unlink()
+    _task(tmp_path, 7, 12, "realtime gauges", 0, (20, 1))  # 21, all after the start
+    times.stop()
+    assert times.switches() == 11 + 33 + 21
 
 
 def test_thread_times_see_a_busy_thread_of_this_process():

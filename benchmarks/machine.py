@@ -139,12 +139,13 @@ class ThreadTimes:
     def busy(self) -> dict[str, float]:
         return cores_by_name(self._readings)
 
+    def switches_by_name(self) -> dict[str, int]:
+        """Context switches per thread name between the first reading and the last."""
+        return {name: use.switches for name, use in use_by_name(self._readings).items()}
+
     def switches(self) -> int | None:
-        """Context switches of all the threads between the first reading and the last (None
-        without two), counted as `cores_by_name` counts CPU time."""
-        if len(self._readings) < 2:
-            return None
-        return sum(grown.switches for _, grown in _growth(self._readings))
+        """Context switches of all the threads (None without two readings)."""
+        return sum(self.switches_by_name().values()) if len(self._readings) > 1 else None
 
     def _take(self) -> bool:
         reading = self.read()
@@ -161,28 +162,28 @@ class ThreadTimes:
 
 def cores_by_name(readings: list[tuple[float, dict[str, ThreadUse]]]) -> dict[str, float]:
     """Cores kept busy per thread name between the first and the last of `readings` ((time,
-    use per "id name")); a thread gone before the last reading counts up to its own last one,
-    a thread that came after the first from zero."""
+    use per "id name")), as `use_by_name` counts them."""
     if len(readings) < 2:
         return {}
     span = readings[-1][0] - readings[0][0]
-    cores: dict[str, float] = {}
-    for thread, grown in _growth(readings):
-        name = thread.partition(" ")[2]
-        cores[name] = cores.get(name, 0.0) + grown.cpu_seconds / span
-    return cores
+    return {name: use.cpu_seconds / span for name, use in use_by_name(readings).items()}
 
 
-def _growth(readings: list[tuple[float, dict[str, ThreadUse]]]) -> list[tuple[str, ThreadUse]]:
-    """What each thread used from the first reading (or its start) to its last."""
-    first = readings[0][1]
+def use_by_name(readings: list[tuple[float, dict[str, ThreadUse]]]) -> dict[str, ThreadUse]:
+    """What the threads of each name used from the first of `readings` to the last: a thread
+    gone before the last reading counts up to its own last one, a thread that came after the
+    first from zero."""
+    first = readings[0][1] if readings else {}
     latest: dict[str, ThreadUse] = {}
     for _, reading in readings:
         latest.update(reading)
-    before = ThreadUse(0.0, 0)
-    return [(thread, ThreadUse(use.cpu_seconds - first.get(thread, before).cpu_seconds,
-                               use.switches - first.get(thread, before).switches))
-            for thread, use in latest.items()]
+    used: dict[str, ThreadUse] = {}
+    for thread, use in latest.items():
+        name, before = thread.partition(" ")[2], first.get(thread, ThreadUse(0.0, 0))
+        so_far = used.get(name, ThreadUse(0.0, 0))
+        used[name] = ThreadUse(so_far.cpu_seconds + use.cpu_seconds - before.cpu_seconds,
+                               so_far.switches + use.switches - before.switches)
+    return used
 
 
 def java_version() -> str:

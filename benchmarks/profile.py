@@ -130,15 +130,22 @@ def measure(data_file: Path, records: int, out: Path, python_workers: str = DEFA
             PART, "cores busy in the job's JVM", sum(busy.values()), "cores",
             note=f"of {os.cpu_count()}, while py-spy sampled it; each thread's share is in the "
                  "profile's details"))
-    return measurements, details(total, leaf, inclusive, top) + thread_details(busy, top)
+    switches = times.switches_by_name() if times is not None else {}
+    return measurements, (details(total, leaf, inclusive, top)
+                          + thread_details(busy, switches, records, top))
 
 
-def thread_details(busy: dict[str, float], top: int) -> str:
+def thread_details(busy: dict[str, float], switches: dict[str, int], records: int,
+                   top: int) -> str:
+    """The busiest threads, with how often each left its core per record replayed (`ThreadTimes`):
+    a Python step's thread that waits for the interpreter lock at its calls into the JVM leaves
+    it more often the more other Python steps are busy."""
     if not busy:
         return ""
     lines = ["", "Threads of the job's JVM by CPU (names cut at 15 characters; threads of one "
-             "name added up):", "", "| cores | thread |", "|---|---|"]
-    lines += [f"| {cores:.2f} | `{name}` |"
+             "name added up):", "", "| cores | context switches a record | thread |",
+             "|---|---|---|"]
+    lines += [f"| {cores:.2f} | {switches.get(name, 0) / records:.2f} | `{name}` |"
               for name, cores in sorted(busy.items(), key=lambda item: -item[1])[:top]]
     return "\n".join(lines) + "\n"
 

@@ -292,8 +292,8 @@ def test_thread_cores_are_cpu_seconds_per_name_over_the_span_of_the_readings():
                 (14.0, _uses({"1 gauges": 3.0, "2 parse": 1.0, "4 parse": 0.6}))]
     assert cores_by_name(readings) == pytest.approx({"gauges": 0.5, "parse": 0.4, "gone": 0.1})
     assert cores_by_name(readings[:1]) == {}
-    table = thread_details(cores_by_name(readings), top=2)
-    assert "| 0.50 | `gauges` |" in table and "gone" not in table
+    table = thread_details(cores_by_name(readings), {"gauges": 30}, records=10, top=2)
+    assert "| 0.50 | 3.00 | `gauges` |" in table and "gone" not in table
 
 
 def _task(proc, pid: int, tid: int, name: str, ticks: int, switches=(0, 0)) -> None:
@@ -329,6 +329,7 @@ def test_context_switches_count_from_the_first_reading_and_keep_a_thread_that_en
     _task(tmp_path, 7, 12, "realtime gauges", 0, (20, 1))  # 21, all after the start
     times.stop()
     assert times.switches() == 11 + 33 + 21
+    assert times.switches_by_name() == {"java": 11, "contact lifecyc": 33, "realtime gauges": 21}
 
 
 def test_thread_times_see_a_busy_thread_of_this_process():

@@ -8,11 +8,11 @@ and discards the events;
 `keyed` adds to it what any keyed Python operator costs: events keyed by contact id or agent ARN,
 one state value read and written per event, then discarded. It is the floor of a job whose
 state machines run in PyFlink, whatever they do.
-The last line printed is `RESULT {json}` with the seconds from the job's submission to its end,
-the CPU seconds this process and the JVM under it spent meanwhile, and the context switches of
-the JVM's threads: in thread mode every call between Python and the JVM gives up the one
-interpreter lock, and a thread that waits for it leaves its core, so they count the hand-offs
-the job's Python steps make.
+Before the job starts it prints `JVM <pid>`, the JVM that will run it, for a caller that times
+the JVM's threads from outside (`benchmarks.throughput.run_job`): a thread of this process that
+read them could make calls to the JVM of its own when it collects garbage, on a connection
+without the job's jars. The last line printed is `RESULT {json}` with the seconds from the job's
+submission to its end, and the CPU seconds this process and the JVM under it spent meanwhile.
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from jobs.operators import held_state
 from jobs.pipeline import (
     DEAD_LETTERS, build_job, event_streams, parse, use_python_mode,
 )
-from benchmarks.machine import ThreadTimes, command_of, descendants, tree_cpu_seconds
+from benchmarks.machine import command_of, descendants, tree_cpu_seconds
 from cli.prerequisites import free_ports
 from cli.replay import replay
 
 RESULT = "RESULT "
+JVM = "JVM "
 SINK_FILE = "timestream.jsonl"
 # Where a local run's Python workers live, named for PyFlink's own (environment) setting:
 # `per-slot` is one worker process per task slot, as a cluster and Managed Service for Apache
@@ -125,16 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     build = BUILDS[args.mode]
     get_gateway()  # the JVM, started before the CPU count begins
     jvm = next((pid for pid in descendants(os.getpid()) if command_of(pid) == "java"), None)
-    threads = ThreadTimes(jvm).start() if jvm is not None else None
+    if jvm is not None:
+        print(f"{JVM}{jvm}", flush=True)
     cpu_before = tree_cpu_seconds(os.getpid())
     seconds = replay(config, args.files, rest_port=free_ports(1)[0], build=build).elapsed_s
     cpu_after = tree_cpu_seconds(os.getpid())
-    if threads is not None:
-        threads.stop()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     print(RESULT + json.dumps({"mode": args.mode, "parallelism": args.parallelism,
-                               "seconds": seconds, "cpu_seconds": cpu,
-                               "switches": threads and threads.switches()}), flush=True)
+                               "seconds": seconds, "cpu_seconds": cpu}), flush=True)
     return 0
 
 

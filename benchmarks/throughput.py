@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.data import Dataset
-from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, RESULT, SINK_FILE
-from benchmarks.machine import load_average
+from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, JVM, RESULT, SINK_FILE
+from benchmarks.machine import ThreadTimes, load_average
 from benchmarks.report import Measurement, Target
 from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT
 
@@ -76,25 +76,33 @@ def run_job(mode: str, parallelism: int, files: list[Path], out: Path,
             ) -> tuple[float, float | None, int | None]:
     """Seconds the job took, the CPU seconds it spent and its JVM's context switches (None
     where unknown), from a subprocess (`benchmarks.job_run`); its progress lines are passed
-    on."""
+    on. The switches are counted from the JVM's announcement to the result: in thread mode
+    every call between Python and the JVM gives up the one interpreter lock, and a thread that
+    waits for it leaves its core, so they count the hand-offs the job's Python steps make."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "benchmarks.job_run", mode, "--parallelism",
                str(parallelism), "--out", str(out), "--python-mode", python_mode,
                "--python-workers", python_workers, *map(str, files)]
-    seconds = cpu = switches = None
+    seconds = cpu = switches = threads = None
     with (out / "job.log").open("w") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
         for line in process.stdout:
             log.write(line)
-            if line.startswith(RESULT):
+            if line.startswith(JVM) and threads is None:
+                threads = ThreadTimes(int(line[len(JVM):])).start()
+            elif line.startswith(RESULT):
                 result = json.loads(line[len(RESULT):])
                 seconds, cpu = result["seconds"], result.get("cpu_seconds")
-                switches = result.get("switches")
+                if threads is not None:
+                    threads.stop()
+                    switches = threads.switches()
             elif line.startswith("replay:"):
                 print(f"  {mode} p={parallelism}: {line[len('replay:'):].strip()}",
                       file=sys.stderr, flush=True)
         process.wait()
+    if threads is not None:
+        threads.stop()  # stopped at the result already, unless the job failed before it
     if process.returncode != 0 or seconds is None:
         raise RuntimeError(f"{mode} job at parallelism {parallelism} failed; see {out / 'job.log'}")
     return seconds, cpu, switches

@@ -194,6 +194,29 @@ def test_throughput_rows_put_full_and_keyed_floor_against_the_pass_through():
     assert "context switches" not in by_name["keyed floor, parallelism 1"].note
 
 
+def test_a_job_run_counts_its_jvm_threads_switches_from_outside_between_its_lines(
+        tmp_path, monkeypatch):
+    """A stand-in for `benchmarks.job_run` that names itself as the JVM, then sleeps 40 times
+    (40 context switches at least) before its result and 200 times after it, uncounted."""
+    import subprocess
+    import sys
+
+    import benchmarks.throughput as throughput
+
+    script = ("import time, os\n"
+              "print('replay: starting', flush=True)\n"
+              "print(f'JVM {os.getpid()}', flush=True)\n"
+              "for _ in range(40): time.sleep(0.005)\n"
+              "print('RESULT {\"seconds\": 1.5, \"cpu_seconds\": 0.1}', flush=True)\n"
+              "for _ in range(200): time.sleep(0.005)\n")
+    popen = subprocess.Popen
+    monkeypatch.setattr(throughput.subprocess, "Popen",
+                        lambda command, **kwargs: popen([sys.executable, "-c", script], **kwargs))
+    seconds, cpu, switches = throughput.run_job("full", 1, [], tmp_path)
+    assert (seconds, cpu) == (1.5, 0.1)
+    assert 40 <= switches < 100
+
+
 def test_scaling_is_the_one_instance_rate_at_parallelism_2_over_1(tmp_path, monkeypatch):
     import benchmarks.throughput as throughput
     from benchmarks.data import DataSpec

@@ -9,10 +9,10 @@ and discards the events;
 one state value read and written per event, then discarded. It is the floor of a job whose
 state machines run in PyFlink, whatever they do.
 Before the job starts it prints `JVM <pid>`, the JVM that will run it, for a caller that times
-the JVM's threads from outside (`benchmarks.throughput.run_job`): a thread of this process that
-read them could make calls to the JVM of its own when it collects garbage, on a connection
-without the job's jars. The last line printed is `RESULT {json}` with the seconds from the job's
-submission to its end, and the CPU seconds this process and the JVM under it spent meanwhile.
+the JVM's threads from outside (`benchmarks.throughput.run_job`), so that nothing runs in this
+process beside the job's client. The last line printed is `RESULT {json}` with the seconds from
+the job's submission to its end, and the CPU seconds this process and the JVM under it spent
+meanwhile.
 """
 
 from __future__ import annotations

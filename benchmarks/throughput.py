@@ -49,7 +49,7 @@ class Run:
     out: Path
     load: str  # load average when it ended
     cpu_seconds: float | None = None  # of the job's processes, over `seconds`
-    switches: int | None = None  # context switches of the JVM's threads, over `seconds`
+    switches: int | None = None  # of the JVM's threads, from its start to the result (`run_job`)
 
     @property
     def cores(self) -> float | None:

@@ -50,20 +50,31 @@ def read_stat(path: Path) -> tuple[int, float] | None:
 def tree_cpu_seconds(pid: int) -> float | None:
     """CPU seconds (user and system) of process `pid` and every process under it, from `/proc`
     (None where there is none): with a job's JVM under it, the cores a run keeps busy."""
-    own = read_stat(Path(f"/proc/{pid}/stat"))
-    if own is None:
+    stats = _process_stats(Path("/proc"))
+    if pid not in stats:
         return None
-    under = (read_stat(Path(f"/proc/{child}/stat")) for child in descendants(pid))
-    return own[1] + sum(read[1] for read in under if read is not None)
+    return sum(stats[p][1] for p in (pid, *_below(pid, stats)))
 
 
 def descendants(pid: int, proc: Path = Path("/proc")) -> list[int]:
     """The processes below `pid`, from the parent each one names in `/proc/PID/stat`."""
-    children: dict[int, list[int]] = {}
+    return _below(pid, _process_stats(proc))
+
+
+def _process_stats(proc: Path) -> dict[int, tuple[int, float]]:
+    """`read_stat` of every process, by pid: each stat file read once."""
+    stats = {}
     for stat in proc.glob("[0-9]*/stat"):
         read = read_stat(stat)
         if read is not None:  # else gone since the listing
-            children.setdefault(read[0], []).append(int(stat.parent.name))
+            stats[int(stat.parent.name)] = read
+    return stats
+
+
+def _below(pid: int, stats: dict[int, tuple[int, float]]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(child)
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), ()):

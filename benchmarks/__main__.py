@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks import data as bench_data
-from benchmarks import live, machine, parse_throughput, profile, state, throughput, write_cost
+from benchmarks import (
+    live, machine, parse_throughput, profile, python_alone, state, throughput, write_cost,
+)
 from benchmarks.job_run import DEFAULT_PYTHON_WORKERS, PYTHON_WORKERS
 from benchmarks.report import Measurement, markdown_table
 from jobs.config import DEFAULT_PYTHON_MODE, PROJECT_ROOT, PYTHON_EXECUTION_MODES
@@ -142,6 +144,10 @@ def _measure(part, args, parts, parallelisms, data, run_dir, measurements, detai
                                          python_mode=args.python_mode,
                                          python_workers=args.python_workers)
         measurements += found
+        full = next((run.rate for run in runs if run.mode == "full" and run.parallelism == 1),
+                    None)
+        _say("bench: the job's Python alone, one thread")
+        measurements += python_alone.measure(data.files(min(parallelisms)), full)
         if "write-cost" in parts:
             sink = next(r.sink for r in runs if r.mode == "full" and r.parallelism ==
                         min(parallelisms))

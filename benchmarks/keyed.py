@@ -5,11 +5,13 @@ can be weighed key by key over a simulated day in a minute.
 event-time timers that fire in time order once the watermark passes them (a timer registered
 at or before the current watermark fires at the next advance), and processing-time timers that
 fire when the runner's clock passes them (`tick`). State values are stored as the job stores
-them, pickled (`Types.PICKLED_BYTE_ARRAY`), so their size is what Flink keeps.
+them, pickled (`Types.PICKLED_BYTE_ARRAY`), a list's elements and a map's entries one by one,
+so their size is what Flink keeps and their cost what the job pays for it.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import pickle
 from collections.abc import Hashable
@@ -41,61 +43,101 @@ class _Metrics:
         pass
 
 
+def _crossing(method):
+    """A method whose call a Flink task makes in the JVM: counted in the runner's `calls`."""
+
+    @functools.wraps(method)
+    def counted(self, *args):
+        self._runner.calls += 1
+        return method(self, *args)
+
+    return counted
+
+
 class _ValueState:
     def __init__(self, runner: KeyedRunner, name: str):
         self._runner = runner
         self._name = name
 
+    @_crossing
     def value(self):
         stored = self._runner.stored.get((self._runner.current_key, self._name))
         return None if stored is None else pickle.loads(stored)
 
+    @_crossing
     def update(self, value) -> None:
         self._runner.stored[(self._runner.current_key, self._name)] = pickle.dumps(value)
 
+    @_crossing
     def clear(self) -> None:
         self._runner.stored.pop((self._runner.current_key, self._name), None)
 
 
 class _ListState(_ValueState):
-    def get(self) -> list:
-        return self.value() or []
+    """A list whose elements are pickled one by one, as Flink keeps a list state."""
 
+    def _elements(self) -> list:
+        return self._runner.stored.setdefault((self._runner.current_key, self._name), [])
+
+    @_crossing
+    def get(self) -> list:
+        stored = self._runner.stored.get((self._runner.current_key, self._name), ())
+        return [pickle.loads(element) for element in stored]
+
+    @_crossing
     def add(self, value) -> None:
-        self.update([*self.get(), value])
+        self._elements().append(pickle.dumps(value))
+
+    @_crossing
+    def update(self, values) -> None:
+        if values:
+            self._runner.stored[(self._runner.current_key, self._name)] = [
+                pickle.dumps(value) for value in values]
+        else:
+            self._runner.stored.pop((self._runner.current_key, self._name), None)
 
 
 class _MapState(_ValueState):
-    """A mapping stored as one pickled dict (Flink stores an entry per key: sizes differ)."""
+    """A mapping whose entries are pickled one by one, as Flink keeps a map state."""
 
     def _entries(self) -> dict:
-        return self.value() or {}
+        return self._runner.stored.get((self._runner.current_key, self._name), {})
 
+    @_crossing
     def __getitem__(self, key):
-        return self._entries()[key]
+        return pickle.loads(self._entries()[key])
 
+    @_crossing
     def __setitem__(self, key, value) -> None:
-        self.update({**self._entries(), key: value})
+        entries = self._runner.stored.setdefault((self._runner.current_key, self._name), {})
+        entries[key] = pickle.dumps(value)
 
+    @_crossing
     def __delitem__(self, key) -> None:
         entries = self._entries()
         del entries[key]
-        self.update(entries)
+        if not entries:
+            self._runner.stored.pop((self._runner.current_key, self._name), None)
 
+    @_crossing
     def __contains__(self, key) -> bool:
         return key in self._entries()
 
+    @_crossing
     def __iter__(self):
-        return iter(self.keys())
+        return iter(list(self._entries()))
 
+    @_crossing
     def values(self):
-        return list(self._entries().values())
+        return [pickle.loads(data) for data in self._entries().values()]
 
+    @_crossing
     def keys(self):
         return list(self._entries())
 
+    @_crossing
     def items(self):
-        return list(self._entries().items())
+        return [(key, pickle.loads(data)) for key, data in self._entries().items()]
 
 
 class _RuntimeContext:
@@ -119,24 +161,30 @@ class _TimerService:
     def __init__(self, runner: KeyedRunner):
         self._runner = runner
 
+    @_crossing
     def current_watermark(self) -> int:
         return self._runner.watermark
 
+    @_crossing
     def register_event_time_timer(self, timestamp: int) -> None:
         timer = (timestamp, self._runner.current_key)
         if timer not in self._runner.timers:
             self._runner.timers.add(timer)
             heapq.heappush(self._runner.queue, timer)
 
+    @_crossing
     def delete_event_time_timer(self, timestamp: int) -> None:
         self._runner.timers.discard((timestamp, self._runner.current_key))
 
+    @_crossing
     def current_processing_time(self) -> int:
         return self._runner.clock
 
+    @_crossing
     def register_processing_time_timer(self, timestamp: int) -> None:
         heapq.heappush(self._runner.processing_timers, (timestamp, self._runner.current_key))
 
+    @_crossing
     def delete_processing_time_timer(self, timestamp: int) -> None:
         timers = self._runner.processing_timers
         if (timestamp, self._runner.current_key) in timers:
@@ -154,6 +202,7 @@ class _Context:
     def time_domain(self) -> TimeDomain:
         return self._domain
 
+    @_crossing
     def get_current_key(self):
         return self._runner.current_key
 
@@ -169,7 +218,8 @@ class KeyedRunner:
 
     def __init__(self, function):
         self.function = function
-        self.stored: dict[tuple[Hashable, str], bytes] = {}
+        # Pickled values; a list state's are a list of them, a map state's a dict.
+        self.stored: dict[tuple[Hashable, str], bytes | list[bytes] | dict] = {}
         self.timers: set[tuple[int, Hashable]] = set()
         self.queue: list[tuple[int, Hashable]] = []
         self.watermark = -(2**63)
@@ -177,6 +227,7 @@ class KeyedRunner:
         self.processing_timers: list[tuple[int, Hashable]] = []
         self.current_key: Hashable = None
         self.counters: dict[str, _Counter] = {}  # by name, groups left out; a count and calls
+        self.calls = 0  # into the operator and out of it, as `jvm_calls` says
         function.open(_RuntimeContext(self))
 
     def restore(self, function) -> None:
@@ -187,7 +238,20 @@ class KeyedRunner:
 
     def process(self, key: Hashable, value, timestamp: int) -> list:
         self.current_key = key
-        return list(self.function.process_element(value, _Context(self, timestamp)) or ())
+        return self._called(self.function.process_element(value, _Context(self, timestamp)))
+
+    def _called(self, outputs) -> list:
+        """The outputs of one call into the operator, counted with it in `calls`."""
+        outputs = list(outputs or ())
+        self.calls += 1 + len(outputs)
+        return outputs
+
+    @property
+    def jvm_calls(self) -> int:
+        """The calls between the operator and the JVM a Flink task would make in Python thread
+        mode, at the least: each call into the operator, each of its outputs, each state, timer,
+        key or counter call. A state call that reads several entries counts once."""
+        return self.calls + sum(counter.calls for counter in self.counters.values())
 
     def advance(self, watermark: int) -> list:
         """Move the watermark forward and fire every timer at or before it, in time order."""
@@ -199,7 +263,8 @@ class KeyedRunner:
                 continue  # deleted
             self.timers.discard(timer)
             self.current_key = timer[1]
-            outputs.extend(self.function.on_timer(timer[0], _Context(self, timer[0])))
+            outputs.extend(self._called(self.function.on_timer(timer[0],
+                                                               _Context(self, timer[0]))))
         return outputs
 
     def tick(self, clock: int) -> list:
@@ -208,8 +273,8 @@ class KeyedRunner:
         outputs = []
         while self.processing_timers and self.processing_timers[0][0] <= self.clock:
             at, self.current_key = heapq.heappop(self.processing_timers)
-            outputs.extend(self.function.on_timer(
-                at, _Context(self, at, TimeDomain.PROCESSING_TIME)) or ())
+            outputs.extend(self._called(self.function.on_timer(
+                at, _Context(self, at, TimeDomain.PROCESSING_TIME))))
         return outputs
 
     def keys(self) -> set[Hashable]:
@@ -217,19 +282,33 @@ class KeyedRunner:
 
     def state_bytes(self, key: Hashable) -> int:
         """Bytes of every state value the operator keeps for `key` (its pickled values)."""
-        return sum(len(data) for (owner, _), data in self.stored.items() if owner == key)
+        return sum(_size(data) for (owner, _), data in self.stored.items() if owner == key)
 
     def bytes_by_key(self) -> dict[Hashable, int]:
         sizes: dict[Hashable, int] = {}
         for (key, _), data in self.stored.items():
-            sizes[key] = sizes.get(key, 0) + len(data)
+            sizes[key] = sizes.get(key, 0) + _size(data)
         return sizes
 
     def value(self, key: Hashable, name: str):
+        """A state of `key` as the operator reads it: a value, a list or a dict."""
         stored = self.stored.get((key, name))
+        if isinstance(stored, dict):
+            return {entry: pickle.loads(data) for entry, data in stored.items()}
+        if isinstance(stored, list):
+            return [pickle.loads(element) for element in stored]
         return None if stored is None else pickle.loads(stored)
 
     def keys_without_timers(self) -> set[Hashable]:
         """Keys holding state with no timer left to clear it: state that would never go."""
         timed = {key for _, key in self.timers}
         return self.keys() - timed
+
+
+def _size(data: bytes | list[bytes] | dict) -> int:
+    """Bytes of one state: a value, a list's elements, or a map's keys (as text) and values."""
+    if isinstance(data, bytes):
+        return len(data)
+    if isinstance(data, dict):
+        return sum(len(str(key).encode()) + len(value) for key, value in data.items())
+    return sum(len(element) for element in data)

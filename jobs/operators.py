@@ -80,12 +80,12 @@ def reads_only(method):
         outputs = method(self, value, ctx)
         if outputs is None or self._reads is None:
             return outputs
-        return (output for output in outputs if _output_id(output) in self._reads)
+        return (output for output in outputs if output_id(output) in self._reads)
 
     return emitting
 
 
-def _output_id(output) -> str:
+def output_id(output) -> str:
     if isinstance(output, tuple) and len(output) == 2 and isinstance(output[0], OutputTag):
         return output[0].tag_id
     return MAIN

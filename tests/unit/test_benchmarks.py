@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from types import SimpleNamespace
 
@@ -162,6 +163,48 @@ def test_keyed_runner_fires_timers_in_time_order_once_the_watermark_passes():
     assert runner.advance(10) == []
     assert runner.advance(20) == [("timer", "b", 11), ("timer", "a", 15)]
     assert runner.keys() == set() and runner.keys_without_timers() == set()
+
+
+def test_keyed_runner_counts_each_call_a_task_would_make_between_the_operator_and_the_jvm():
+    runner = KeyedRunner(_Echo())
+    runner.process("a", 5, 5)  # the call, its output; read, write, timer, key
+    assert runner.jvm_calls == 6
+    runner.advance(20)  # the call, its output; clear, key
+    assert runner.jvm_calls == 10
+
+
+def test_keyed_runner_pickles_list_and_map_states_element_by_element():
+    runner = KeyedRunner(_Collector())
+    runner.process("k", ("x", 1), 0)
+    runner.process("k", ("y", 22), 0)
+    assert runner.value("k", "seen") == [("x", 1), ("y", 22)]
+    assert runner.value("k", "by_name") == {"x": 1, "y": 22}
+    entries = runner.stored[("k", "by_name")]
+    assert entries["y"] == pickle.dumps(22), "an entry is pickled alone, not the whole map"
+    assert runner.state_bytes("k") == (
+        sum(len(pickle.dumps(v)) for v in [("x", 1), ("y", 22)])
+        + len("x") + len(pickle.dumps(1)) + len("y") + len(pickle.dumps(22)))
+    runner.process("k", ("x", None), 0)  # deletes x, and clears the list
+    assert runner.value("k", "by_name") == {"y": 22} and runner.value("k", "seen") is None
+
+
+class _Collector:
+    """Keeps every (name, value) in a list state and the newest value of each name in a map
+    state; a None value deletes its name and clears the list."""
+
+    def open(self, runtime_context):
+        self.seen = runtime_context.get_list_state(_Descriptor("seen"))
+        self.by_name = runtime_context.get_map_state(_Descriptor("by_name"))
+
+    def process_element(self, value, ctx):
+        name, number = value
+        if number is None:
+            del self.by_name[name]
+            self.seen.update([])
+            return
+        self.seen.add(value)
+        self.by_name[name] = number
+        yield from ()
 
 
 def test_waits_and_project_code_are_told_apart():

@@ -21,15 +21,11 @@ from benchmarks.keyed import KeyedRunner
 from benchmarks.report import Measurement
 from cli.replay import read_files
 from jobs.config import Config
-from jobs.core.agents import AgentSettings
-from jobs.core.contacts import LifecycleSettings
-from jobs.core.event_guard import EventTimeGuard
-from jobs.core.events import ParseOptions
 from jobs.operators import (
     AGENT_VIEWS, END_OF_INPUT, QUEUE_CHANGES, AgentActivityFunction,
     ContactLifecycleFunction, RealtimeGaugesFunction, output_id,
 )
-from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, EVENT, LINK, ParseRecords
+from jobs.pipeline import AGENT_EVENTS, DEAD_LETTERS, EVENT, LINK, parse_records
 
 PART = "throughput"
 NAME = "the job's Python alone, one thread, no Flink"
@@ -55,17 +51,11 @@ class PythonAlone:
     def __init__(self, config: Config, span: tuple[int, int] | None):
         job = config.job
         self._lateness = job.allowed_lateness_ms
-        self.parse = KeyedRunner(ParseRecords(
-            ParseOptions(keep_agent_names=job.keep_agent_names,
-                         keep_usernames=job.keep_usernames),
-            EventTimeGuard(job.event_future_bound_ms, job.event_past_bound_ms, span)))
+        self.parse = KeyedRunner(parse_records(config, span))
         self.steps = {
-            "contacts": KeyedRunner(ContactLifecycleFunction(LifecycleSettings(
-                max_queue_time_ms=job.contact_max_queue_ms,
-                max_handle_time_ms=job.contact_max_handle_ms,
-                acw_timeout_ms=job.contact_acw_timeout_ms), job.service_levels())),
-            "agents": KeyedRunner(AgentActivityFunction(
-                AgentSettings(stale_after_ms=job.agent_stale_after_ms))),
+            "contacts": KeyedRunner(ContactLifecycleFunction(job.lifecycle_settings(),
+                                                             job.service_levels())),
+            "agents": KeyedRunner(AgentActivityFunction(job.agent_settings())),
             "gauges": KeyedRunner(RealtimeGaugesFunction(
                 job.gauge_period_ms, job.gauge_refresh_ms, job.gauge_refresh_for_ms)),
         }

@@ -17,6 +17,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.settings import ConfigError, InfluxDBSettings, KinesisSettings, TimestreamSettings
+from jobs.core.agents import AgentSettings
+from jobs.core.contacts import LifecycleSettings
+from jobs.core.events import ParseOptions
 from jobs.core.service_levels import ServiceLevelError, ServiceLevels, thresholds
 
 MSF_PROPERTIES_PATH = Path("/etc/flink/application_properties.json")
@@ -65,6 +68,18 @@ class JobSettings:
         """Each queue's service-level thresholds (`jobs.core.service_levels`)."""
         return ServiceLevels.parse(self.service_level_thresholds,
                                    self.service_level_queue_thresholds)
+
+    def parse_options(self) -> ParseOptions:
+        return ParseOptions(keep_agent_names=self.keep_agent_names,
+                            keep_usernames=self.keep_usernames)
+
+    def agent_settings(self) -> AgentSettings:
+        return AgentSettings(stale_after_ms=self.agent_stale_after_ms)
+
+    def lifecycle_settings(self) -> LifecycleSettings:
+        return LifecycleSettings(max_queue_time_ms=self.contact_max_queue_ms,
+                                 max_handle_time_ms=self.contact_max_handle_ms,
+                                 acw_timeout_ms=self.contact_acw_timeout_ms)
 
     def __post_init__(self) -> None:
         for name in ("interval_minutes", "gauge_period_ms", "gauge_refresh_ms",

@@ -40,8 +40,7 @@ from jobs.config import Config
 from jobs.core.event_guard import EventTimeGuard
 from jobs.core.events import AgentEvent, ContactEvent, DeadLetter, ParseOptions, parse_record
 from jobs.metrics import MetricFileError, MetricTable, load_catalogue
-from jobs.core.agents import AgentSettings
-from jobs.core.contacts import LifecycleSettings, link_event
+from jobs.core.contacts import link_event
 from jobs.operators import (
     AGENT_FACTS, AGENT_TRANSITION_TYPE, AGENT_VIEWS, AGENT_WORK, CONTACT_TRANSITION_TYPE,
     CONTACTS_COMPLETED, KEYED_RECORD_TYPE, NAMES, PROVISIONAL_STAYS,
@@ -260,18 +259,16 @@ def build_job(env: StreamExecutionEnvironment, config: Config, raw: list[DataStr
     renew_timers = config.job.python_execution_mode == "process"
     activity = (
         agents.keyed.process(
-            AgentActivityFunction(AgentSettings(stale_after_ms=config.job.agent_stale_after_ms),
+            AgentActivityFunction(config.job.agent_settings(),
                                   reads(AGENT_ACTIVITY_VIEWS, AGENT_VIEWS), renew_timers),
             output_type=AGENT_TRANSITION_TYPE,
         )
         .name("agent activity").uid("agent-activity")
     )
     lifecycle = (
-        contacts.keyed.process(ContactLifecycleFunction(LifecycleSettings(
-            max_queue_time_ms=config.job.contact_max_queue_ms,
-            max_handle_time_ms=config.job.contact_max_handle_ms,
-            acw_timeout_ms=config.job.contact_acw_timeout_ms,
-        ), config.job.service_levels(), provisional=provisional_ms > 0,
+        contacts.keyed.process(ContactLifecycleFunction(
+            config.job.lifecycle_settings(), config.job.service_levels(),
+            provisional=provisional_ms > 0,
             reads=reads(CONTACT_VIEWS, QUEUE_CHANGES, PROVISIONAL_STAYS),
             renew_timers=renew_timers),
             output_type=CONTACT_TRANSITION_TYPE)
@@ -431,14 +428,15 @@ def parse(raw: list[DataStream], config: Config, span: tuple[int, int] | None) -
     """The parse step over the union of the raw streams: contact events out, agent events and
     dead letters on side outputs (`ParseRecords`)."""
     combined = raw[0].union(*raw[1:]) if len(raw) > 1 else raw[0]
-    options = ParseOptions(
-        keep_agent_names=config.job.keep_agent_names, keep_usernames=config.job.keep_usernames
-    )
-    return combined.process(
-        ParseRecords(options, EventTimeGuard(config.job.event_future_bound_ms,
-                                             config.job.event_past_bound_ms, span)),
-        output_type=PARSED_TYPE
-    ).name("parse").uid("parse")
+    return combined.process(parse_records(config, span), output_type=PARSED_TYPE
+                            ).name("parse").uid("parse")
+
+
+def parse_records(config: Config, span: tuple[int, int] | None) -> ParseRecords:
+    """The parse step's function, with the job's options and event-time guard."""
+    return ParseRecords(config.job.parse_options(),
+                        EventTimeGuard(config.job.event_future_bound_ms,
+                                       config.job.event_past_bound_ms, span))
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ class PythonAlone:
             return  # a tick: a replay has none
         step = "agents" if tag == AGENT_EVENTS.tag_id else "contacts"
         runner = self.steps[step]
-        self._emitted(step, runner.process(key, pickle.loads(pickle.dumps(event)), at))
+        self._emitted(step, runner.process(key, _across(event), at))
         if at - self._lateness > runner.watermark:
             self._emitted(step, runner.advance(at - self._lateness))
             self._emitted("gauges", self.steps["gauges"].advance(
@@ -100,7 +100,7 @@ class PythonAlone:
             if tag in TO_GAUGES:
                 instance_id, change = output[1][1]
                 self._emitted("gauges", self.steps["gauges"].process(
-                    instance_id, (instance_id, pickle.loads(pickle.dumps(change))),
+                    instance_id, (instance_id, _across(change)),
                     change.at))
 
 
@@ -132,6 +132,11 @@ def measure(paths: list[Path], full_rate: float | None, config: Config | None = 
             f"for each of its {calls:.1f} calls between Python and the JVM a record, and what "
             "the Python alone leaves out"))
     return result
+
+
+def _across(value):
+    """`value` as the next step gets it: pickled on the way (`Types.PICKLED_BYTE_ARRAY`)."""
+    return pickle.loads(pickle.dumps(value))
 
 
 def _lines(paths: list[Path]) -> Iterator[bytes]:
